@@ -1,0 +1,231 @@
+"""Amaranth twins of `gemmini_gen.arith` (ISA.md section 6), bit-exact.
+
+* :func:`saturate`        `sat(x, w)` as an expression
+* :func:`rshift_rne`      R1 rounding right shift (round half to even) as an expression
+* :func:`os_shift`        `sat(rshift_rne(x, s), w)`: the compute -> scratchpad write path
+* :class:`ScaleToInt`     R2 `scale_to_int` for one element, a 4-stage pipeline with clock enable
+* :class:`RowScaler`      DIM ScaleToInt units + optional ReLU behind a valid/ready stream, one row
+                          per cycle: ACC_SCALE on the mvout path and MVIN_SCALE on the load path
+
+R2 in hardware, with ``M`` a 24-bit significand (``2**23 <= M < 2**24``) and ``E`` its exponent:
+
+1. integer -> fp32: ``|x|`` is normalised by a leading-one search and rounded to 24 bits (RNE);
+2. fp32 multiply: the exact 48-bit product of the significands is rounded to 24 bits (RNE), which
+   reproduces fp32's rounding including the double-rounding cases of ISA section 6;
+3. fp32 -> integer: ``M * 2**E`` rounded to an integer (RNE), then saturated to the output width.
+
+Products below 2**-126 (fp32 subnormals) and scales that are subnormal give 0 -- exactly what
+rounding the subnormal fp32 product to an integer gives.  Scales that are NaN or infinite, and
+products of 2**63 or more, are undefined in the ISA; here they saturate by sign.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import bits_for
+
+__all__ = ["saturate", "rshift_rne", "os_shift", "ScaleToInt", "RowScaler", "FP32Layout"]
+
+
+def saturate(x, width: int):
+    """`x` (signed expression) clamped to the signed `width`-bit range, as a signed(width) value."""
+    lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
+    return Mux(x > hi, hi, Mux(x < lo, lo, x))[:width].as_signed()
+
+
+def rshift_rne(x, s):
+    """R1: `x` (signed) arithmetically shifted right by `s` (unsigned), rounding half to even.
+
+    Shifts beyond the width of `x` give the same result as a shift by `len(x) + 1` (0), so the
+    shifters are sized by `x`, not by `s`."""
+    width = len(x)
+    cap = width + 1
+    s_eff = Mux(s > cap, cap, s)[:bits_for(cap)]
+    s_minus_1 = (s_eff - 1)[:len(s_eff)]
+    q = x >> s_eff
+    half = (x >> s_minus_1)[0]
+    low_mask = ((Const(1, cap + 1) << s_minus_1) - 1)[:width]
+    sticky = (x.as_unsigned() & low_mask) != 0
+    round_up = (s_eff != 0) & half & (sticky | q[0])
+    return Mux(s_eff == 0, x, q + round_up)
+
+
+def os_shift(x, s, width: int):
+    """`OS_SHIFT(x, s) = sat(rshift_rne(x, s), width)`."""
+    return saturate(rshift_rne(x, s), width)
+
+
+FP32Layout = data.StructLayout({"frac": unsigned(23), "exp": unsigned(8), "sign": unsigned(1)})
+
+
+def _leading_one(m: Module, value) -> Signal:
+    """Index of the most significant set bit of `value` (0 when value == 0)."""
+    pos = Signal(range(max(2, len(value))))
+    for i in range(len(value)):
+        with m.If(value[i]):
+            m.d.comb += pos.eq(i)
+    return pos
+
+
+def _check_widths(in_width: int, out_width: int) -> None:
+    if not isinstance(in_width, int) or not 2 <= in_width <= 64:
+        raise ValueError(f"in_width must be in 2..64, got {in_width!r}")
+    if not isinstance(out_width, int) or not 2 <= out_width <= 32:
+        raise ValueError(f"out_width must be in 2..32, got {out_width!r}")
+
+
+class ScaleToInt(wiring.Component):
+    """R2 for one element: ``y = sat(rne(fp32(fp32(x) * scale)), out_width)``, then ReLU if `relu`.
+
+    Four pipeline registers, all advancing when ``en`` is high: `y` shows the result for the `x`,
+    `scale`, `relu` presented `LATENCY` enabled cycles earlier."""
+
+    LATENCY = 4
+
+    def __init__(self, in_width: int, out_width: int):
+        _check_widths(in_width, out_width)
+        self.in_width = in_width
+        self.out_width = out_width
+        super().__init__({
+            "en": In(1), "x": In(signed(in_width)), "scale": In(FP32Layout), "relu": In(1),
+            "y": Out(signed(out_width)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        w = self.in_width
+        ow = self.out_width
+        en = self.en
+
+        # ---- stage 1: integer -> fp32 significand/exponent (RNE), decode the scale.
+        negative = self.x < 0
+        magnitude = Signal(w)
+        m.d.comb += magnitude.eq(Mux(negative, -self.x, self.x))
+        lead = _leading_one(m, magnitude)
+        norm = Signal(max(w, 25))                       # leading one at the top bit
+        norm_shift = Signal(range(len(norm)))
+        m.d.comb += [norm_shift.eq(len(norm) - 1 - lead), norm.eq(magnitude << norm_shift)]
+        top = len(norm)
+        keep = norm[top - 24:]
+        round_bit = norm[top - 25]
+        sticky = norm[:top - 25] != 0 if top > 25 else Const(0)
+        rounded = keep + (round_bit & (sticky | keep[0]))       # up to 2**24
+        a_sig = Signal(24)
+        a_exp = Signal(range(-1, 66))                   # unbiased exponent of a_sig's top bit
+        a_zero, f_zero, sign, relu1, f_exp = Signal(), Signal(), Signal(), Signal(), Signal(8)
+        f_sig = Signal(24)
+        f_special = Signal()
+        with m.If(en):
+            m.d.sync += [
+                a_sig.eq(Mux(rounded[24], 1 << 23, rounded)),
+                a_exp.eq(lead + rounded[24]),
+                a_zero.eq(magnitude == 0),
+                f_zero.eq(self.scale.exp == 0),         # zero or subnormal: product rounds to 0
+                f_special.eq(self.scale.exp == 0xFF),   # Inf/NaN: undefined, saturate by sign
+                f_sig.eq(self.scale.frac | (1 << 23)),
+                f_exp.eq(self.scale.exp),
+                sign.eq(negative ^ self.scale.sign),
+                relu1.eq(self.relu),
+            ]
+
+        # ---- stage 2: exact 48-bit product of the significands.
+        product = Signal(48)
+        p_exp = Signal(signed(11))                      # exponent of product bit 46
+        zero2, special2, sign2, relu2 = Signal(), Signal(), Signal(), Signal()
+        with m.If(en):
+            m.d.sync += [
+                product.eq(a_sig * f_sig),
+                p_exp.eq(a_exp + f_exp - 127),
+                zero2.eq(a_zero | f_zero), special2.eq(f_special & ~a_zero),
+                sign2.eq(sign), relu2.eq(relu1),
+            ]
+
+        # ---- stage 3: round the product to an fp32 significand (RNE): y = y_sig * 2**y_lsb.
+        high = product[47]
+        sig24 = Mux(high, product[24:48], product[23:47])
+        r3 = Mux(high, product[23], product[22])
+        s3 = Mux(high, product[:23] != 0, product[:22] != 0)
+        rounded3 = sig24 + (r3 & (s3 | sig24[0]))
+        y_sig = Signal(24)
+        y_lsb = Signal(signed(12))                      # exponent of y_sig's bit 0
+        zero3, special3, sign3, relu3 = Signal(), Signal(), Signal(), Signal()
+        with m.If(en):
+            m.d.sync += [
+                y_sig.eq(Mux(rounded3[24], 1 << 23, rounded3)),
+                y_lsb.eq(p_exp + high + rounded3[24] - 23),
+                zero3.eq(zero2 | (p_exp + high + rounded3[24] < -126)),   # fp32 subnormal -> 0
+                special3.eq(special2), sign3.eq(sign2), relu3.eq(relu2),
+            ]
+
+        # ---- stage 4: round to an integer (RNE), saturate, ReLU.
+        # Fixed point with 25 fraction bits: frac bits below 2**-25 cannot change the result.
+        frac = 25
+        shift = y_lsb + frac
+        fixed = Signal(24 + ow + frac)
+        m.d.comb += fixed.eq(Mux(shift < 0, 0, y_sig << shift[:bits_for(ow + frac)]))
+        whole = fixed[frac:]
+        up = fixed[frac - 1] & ((fixed[:frac - 1] != 0) | whole[0])
+        mag = Signal(len(whole) + 1)
+        m.d.comb += mag.eq(whole + up)
+        too_big = special3 | (y_lsb > ow)               # |y| >= 2**(ow + 23): saturates
+        limit_pos, limit_neg = (1 << (ow - 1)) - 1, 1 << (ow - 1)
+        pos = Mux(too_big | (mag > limit_pos), limit_pos, mag)
+        neg = Mux(too_big | (mag > limit_neg), limit_neg, mag)
+        value = Mux(zero3, 0, Mux(sign3, -neg.as_signed(), pos.as_signed()))
+        with m.If(en):
+            m.d.sync += self.y.eq(Mux(relu3 & (value < 0), 0, value))
+        return m
+
+
+class RowScaler(wiring.Component):
+    """One row of `dim` elements per cycle through `ScaleToInt` units, with a pass-through tag.
+
+    Ports
+    -----
+    i : In(stream {data: dim x signed(in_width), scale: FP32Layout, relu, tag})
+    o : Out(stream {data: dim x signed(out_width), tag})
+    Latency `ScaleToInt.LATENCY` cycles; the whole pipeline stalls while `o` is not taken."""
+
+    def __init__(self, dim: int, in_width: int, out_width: int, tag_shape=unsigned(1)):
+        if not isinstance(dim, int) or dim < 1:
+            raise ValueError(f"dim must be a positive integer, got {dim!r}")
+        self.dim = dim
+        self.tag_shape = tag_shape
+        self.in_width = in_width
+        self.out_width = out_width
+        _check_widths(in_width, out_width)
+        super().__init__({
+            "i": In(stream.Signature(data.StructLayout({
+                "data": data.ArrayLayout(signed(in_width), dim), "scale": FP32Layout,
+                "relu": unsigned(1), "tag": tag_shape}))),
+            "o": Out(stream.Signature(data.StructLayout({
+                "data": data.ArrayLayout(signed(out_width), dim), "tag": tag_shape}))),
+        })
+
+    @property
+    def latency(self) -> int:
+        return ScaleToInt.LATENCY
+
+    def elaborate(self, platform):
+        m = Module()
+        advance = ~self.o.valid | self.o.ready
+        m.d.comb += self.i.ready.eq(advance)
+        for k in range(self.dim):
+            unit = ScaleToInt(self.in_width, self.out_width)
+            m.submodules[f"unit{k}"] = unit
+            m.d.comb += [
+                unit.en.eq(advance), unit.x.eq(self.i.payload.data[k]),
+                unit.scale.eq(self.i.payload.scale), unit.relu.eq(self.i.payload.relu),
+                self.o.payload.data[k].eq(unit.y),
+            ]
+        valid, tag = self.i.valid, self.i.payload.tag
+        for stage in range(ScaleToInt.LATENCY):
+            next_valid = Signal(name=f"valid{stage + 1}")
+            next_tag = Signal(self.tag_shape, name=f"tag{stage + 1}")
+            with m.If(advance):
+                m.d.sync += [next_valid.eq(valid), next_tag.eq(tag)]
+            valid, tag = next_valid, next_tag
+        m.d.comb += [self.o.valid.eq(valid), self.o.payload.tag.eq(tag)]
+        return m
