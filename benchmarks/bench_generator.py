@@ -1,0 +1,104 @@
+"""Generator speed: `gemmini-gen` emit time per DIM, and Verilator build time of the mesh.
+
+* emit: `gemmini_gen.emit.write_design` (what `gemmini-gen` does) for the default config at each
+  DIM, best of --repeat runs in this process (the wasmtime cache of Yosys is warm after the first),
+  with the CPU time (this process plus the Yosys child process) and the Verilog size; then
+  ``gemmini-gen --dim 64`` as a fresh command (wall clock, including Python start-up).
+* build: `sim_runner.build` of the ``mesh`` top at DIM 8 and 16 into an empty cache directory,
+  cold (ccache disabled), again into an empty cache directory with ccache warm (skipped without
+  ccache), and then cached (unchanged sources: the build directory is reused).
+
+    python benchmarks/bench_generator.py [--dims 4 8 16 32 64] [--build-dims 8 16] [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from gemmini_gen.config import GemminiConfig
+from gemmini_gen.emit import build_top, convert, write_design
+from gemmini_gen.sim_runner import build
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (Yosys runs as a child process)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def emit_times(dims: list[int], repeat: int, work: Path) -> None:
+    print("emit (write_design: mesh.v + gemmini_params.h + config.json)")
+    print(f"{'DIM':>4} {'wall s':>7} {'cpu s':>6} {'mesh.v':>9}")
+    for dim in dims:
+        cfg = GemminiConfig().with_dim(dim)
+        best_wall = best_cpu = float("inf")
+        for _ in range(repeat):
+            wall, cpu = time.perf_counter(), _cpu_seconds()
+            write_design(cfg, work / f"dim{dim}")
+            best_wall = min(best_wall, time.perf_counter() - wall)
+            best_cpu = min(best_cpu, _cpu_seconds() - cpu)
+        size = (work / f"dim{dim}" / "mesh.v").stat().st_size
+        print(f"{dim:>4} {best_wall:>7.2f} {best_cpu:>6.2f} {size / 1e6:>7.2f} MB")
+    script = shutil.which("gemmini-gen", path=str(Path(sys.executable).parent))
+    start = time.perf_counter()
+    subprocess.run([script, "--dim", "64", "--out", str(work / "cli64")], check=True,
+                   capture_output=True)
+    print(f"`gemmini-gen --dim 64` as a command: {time.perf_counter() - start:.1f} s wall")
+
+
+def build_times(dims: list[int], work: Path) -> None:
+    print("\nVerilator build of the mesh top (sim_runner.build)")
+    print(f"{'DIM':>4} {'cold s':>7} {'ccache s':>9} {'cached s':>9}")
+    have_ccache = shutil.which("ccache") is not None
+    for dim in dims:
+        cfg = GemminiConfig().with_dim(dim)
+        src = work / f"build{dim}" / "mesh.v"
+        src.parent.mkdir(parents=True, exist_ok=True)
+        src.write_text(convert(build_top(cfg, "mesh"), "mesh"))
+        times = []
+        for ccache in (False, True):
+            if ccache and not have_ccache:
+                times.append(None)
+                continue
+            cache = Path(tempfile.mkdtemp(dir=work))
+            os.environ["GEMMINI_SIM_CACHE"] = str(cache)
+            if ccache:
+                os.environ.pop("CCACHE_DISABLE", None)
+            else:
+                os.environ["CCACHE_DISABLE"] = "1"
+            start = time.perf_counter()
+            build("mesh", [src])
+            times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        cached = build("mesh", [src])
+        times.append(time.perf_counter() - start)
+        assert cached.cached
+        cells = " ".join(f"{t:>9.3f}" if t is not None else f"{'n/a':>9}" for t in times)
+        print(f"{dim:>4} {cells}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dims", type=int, nargs="*", default=[4, 8, 16, 32, 64])
+    parser.add_argument("--build-dims", type=int, nargs="*", default=[8, 16])
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        if args.dims:
+            emit_times(args.dims, args.repeat, work)
+        if args.build_dims:
+            build_times(args.build_dims, work)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,225 @@
+"""The Mesh: `mesh_rows` x `mesh_cols` Tiles with pipeline registers between them (Gemmini's Mesh).
+
+Every Tile has registers on everything that leaves it: ``a`` to the right and the control, ``b`` and
+the preload and result chains downwards each pass ``S = tile_latency + 1`` registers.  The bottom
+outputs of the mesh pass ``M = mesh_output_delay`` more registers.
+
+Timing (the caller skews the inputs so that one *beat* meets itself in every tile):
+
+* a beat whose ``a`` enters mesh row `t` in cycle ``x + t*S`` and whose column values (``b_in``,
+  ``ctrl``) enter mesh column `c` in cycle ``x + c*S`` is processed by tile ``(t, c)`` in cycle
+  ``x + (t+c)*S``;
+* its ``b`` leaves column `c` (on ``b_out``, together with its ``ctrl_out``) in cycle
+  ``x + (R+c)*S + M``;
+* preload chain: feed row ``r`` (``r = 0..D-1``) of a preloaded matrix on ``preload`` in beat
+  ``x - D + r`` (column-skewed like ``b_in``), i.e. in the `D` beats right before a block whose first
+  beat is ``x``.  When that first beat (the one with ``load``) reaches a tile, the PE in physical row
+  ``rho = t*tile_rows + q`` holds its column's element of row ``D-1-rho`` (the last row ends up at the
+  top);
+* result chain: if the beat with ``capture`` is processed by tile ``(R-1, c)`` in cycle ``z``, column
+  `c` of ``result`` carries the captured sums of physical rows ``D-1, D-2, ..., 0`` in cycles
+  ``z + S + M + 1, ..., z + S + M + D``.
+
+`MeshWithDelays` mirrors the rows (logical row ``i`` lives in physical row ``D-1-i``), so both chains
+move matrices in ordinary row order.
+
+Hierarchy: a `MeshRegion` of ``rows x cols`` tiles (with their registers) is built from two or four
+half-size regions, down to single tiles.  All regions of one size are identical, so by default each
+size is converted once to its own Verilog module and instantiated (see `hierarchy`): converting a
+DIM 64 array then handles a few modules instead of 4096 tiles.  ``cells="inline"`` elaborates
+everything in Amaranth instead (needed for `amaranth.sim`; slow to convert for large arrays).
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Signal, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..config import GemminiConfig
+from .hierarchy import place
+from .pipeline import delayed, elements
+from .pe import PE_CONTROL, ArrayWidths
+from .tile import Tile
+
+__all__ = ["Mesh", "MeshRegion", "region_signature"]
+
+
+def _vertical_paths(w: ArrayWidths) -> dict:
+    """Element shape of each vertical path (besides the control)."""
+    paths = {"b": signed(w.b), "preload": signed(w.input)}
+    if w.has_os:
+        paths["result"] = signed(w.acc)
+    return paths
+
+
+def _grouped(shape, groups: int, per_group: int) -> data.ArrayLayout:
+    return data.ArrayLayout(data.ArrayLayout(shape, per_group), groups)
+
+
+def _part_of(port, index: int, size: int):
+    """The groups of part `index` (of `size` groups each) of a region port."""
+    return elements(port, index * size, (index + 1) * size)
+
+
+def region_signature(config: GemminiConfig, rows: int, cols: int) -> wiring.Signature:
+    """Ports of a `MeshRegion` of `rows` x `cols` tiles: ``a_in``/``a_out`` (per tile row),
+    ``ctrl_in``/``ctrl_out`` (per tile column) and ``<path>_in``/``<path>_out`` for each vertical
+    path (per tile column)."""
+    w = ArrayWidths(config)
+    members = {
+        "a_in": In(_grouped(signed(w.input), rows, config.tile_rows)),
+        "a_out": Out(_grouped(signed(w.input), rows, config.tile_rows)),
+        "ctrl_in": In(data.ArrayLayout(PE_CONTROL, cols)),
+        "ctrl_out": Out(data.ArrayLayout(PE_CONTROL, cols)),
+    }
+    for name, shape in _vertical_paths(w).items():
+        members[f"{name}_in"] = In(_grouped(shape, cols, config.tile_cols))
+        members[f"{name}_out"] = Out(_grouped(shape, cols, config.tile_cols))
+    return wiring.Signature(members)
+
+
+class MeshRegion(wiring.Component):
+    """`rows` x `cols` tiles, each with its output registers.  Every ``*_out`` port is the registered
+    output of the region's last tile in that row or column.
+
+    A single tile is a `Tile` plus ``tile_latency + 1`` registers per output; a larger region is a
+    grid of half-size regions (halving each dimension that is larger than one), placed as instances
+    of module ``<module_prefix>_<rows>x<cols>`` or inline (`cells`)."""
+
+    def __init__(self, config: GemminiConfig, rows: int, cols: int, *, cells: str = "instance",
+                 module_prefix: str = "gemmini_mesh"):
+        if cells not in ("instance", "inline"):
+            raise ValueError(f"cells must be 'instance' or 'inline', got {cells!r}")
+        for label, n, limit in (("rows", rows, config.mesh_rows), ("cols", cols, config.mesh_cols)):
+            if not isinstance(n, int) or n < 1 or n & (n - 1) or limit % n:
+                raise ValueError(f"region {label} must be a power of two dividing {limit}, got {n!r}")
+        self.widths = ArrayWidths(config)
+        self.config, self.rows, self.cols = config, rows, cols
+        self.cells, self.module_prefix = cells, module_prefix
+        super().__init__(region_signature(config, rows, cols))
+
+    @property
+    def module_name(self) -> str:
+        return f"{self.module_prefix}_{self.rows}x{self.cols}"
+
+    @property
+    def part_size(self) -> tuple[int, int]:
+        """Rows and columns of the regions this one is built from."""
+        return max(self.rows // 2, 1), max(self.cols // 2, 1)
+
+    def _part(self) -> "MeshRegion":
+        return MeshRegion(self.config, *self.part_size, cells=self.cells,
+                          module_prefix=self.module_prefix)
+
+    def verilog_modules(self) -> dict[str, wiring.Component]:
+        """The modules of the smaller regions this region instantiates."""
+        if self.cells == "inline" or self.rows == self.cols == 1:
+            return {}
+        part = self._part()
+        return {part.module_name: part, **part.verilog_modules()}
+
+    def elaborate(self, platform):
+        m = Module()
+        if self.rows == self.cols == 1:
+            self._elaborate_tile(m)
+            return m
+        part_rows, part_cols = self.part_size
+        grid_rows, grid_cols = self.rows // part_rows, self.cols // part_cols
+        paths = ["ctrl", *_vertical_paths(self.widths)]
+        module_name = (f"{self.module_prefix}_{part_rows}x{part_cols}"
+                       if self.cells == "instance" else None)
+        signature = region_signature(self.config, part_rows, part_cols)
+        from_left = [_part_of(self.a_in, i, part_rows) for i in range(grid_rows)]
+        from_above = [{p: _part_of(getattr(self, f"{p}_in"), j, part_cols) for p in paths}
+                      for j in range(grid_cols)]
+        for i in range(grid_rows):
+            for j in range(grid_cols):
+                inputs = {"a_in": from_left[i], **{f"{p}_in": from_above[j][p] for p in paths}}
+                outputs = place(m, f"part_{i}_{j}", signature, inputs, module_name=module_name,
+                                build=self._part)
+                from_left[i] = outputs["a_out"]
+                for p in paths:
+                    from_above[j][p] = outputs[f"{p}_out"]
+        for i in range(grid_rows):
+            m.d.comb += _part_of(self.a_out, i, part_rows).eq(from_left[i])
+        for j in range(grid_cols):
+            for p in paths:
+                m.d.comb += _part_of(getattr(self, f"{p}_out"), j, part_cols).eq(
+                    from_above[j][p])
+        return m
+
+    def _elaborate_tile(self, m: Module):
+        m.submodules.tile = tile = Tile(self.config)
+        step = self.config.tile_latency + 1
+        m.d.comb += [tile.a.eq(self.a_in[0]), tile.ctrl.eq(self.ctrl_in[0])]
+        m.d.comb += self.a_out[0].eq(delayed(m, self.a_in[0], step, "a"))
+        m.d.comb += self.ctrl_out[0].eq(delayed(m, self.ctrl_in[0], step, "ctrl",
+                                                reset_less=False))
+        for name in _vertical_paths(self.widths):
+            m.d.comb += getattr(tile, f"{name}_in").eq(getattr(self, f"{name}_in")[0])
+            registered = delayed(m, getattr(tile, f"{name}_out"), step, name)
+            m.d.comb += getattr(self, f"{name}_out")[0].eq(registered)
+
+
+class Mesh(wiring.Component):
+    """The array for `config` (see the module docstring for the timing).
+
+    Ports (element ``[g][k]`` of a grouped port is PE row/column ``k`` of tile row/column ``g``):
+
+    * ``a``: ``In(ArrayLayout(ArrayLayout(signed(W_IN), tile_rows), mesh_rows))``
+    * ``ctrl``: one `PE_CONTROL` per mesh column
+    * ``b_in``: per PE column, the top of the ``b`` path (WS partial-sum bias, OS streamed operand)
+    * ``preload``: per PE column, the top of the preload chain
+    * ``b_out``, ``ctrl_out``, and (OS) ``result``: the bottom of each column
+    """
+
+    def __init__(self, config: GemminiConfig, *, cells: str = "instance",
+                 module_prefix: str | None = None):
+        if cells not in ("instance", "inline"):
+            raise ValueError(f"cells must be 'instance' or 'inline', got {cells!r}")
+        self.widths = w = ArrayWidths(config)
+        self.config = config
+        prefix = module_prefix or f"gemmini_mesh_{config.content_hash()[:8]}"
+        self.region = MeshRegion(config, config.mesh_rows, config.mesh_cols, cells=cells,
+                                 module_prefix=prefix)
+        R, C = config.mesh_rows, config.mesh_cols
+        tr, tc = config.tile_rows, config.tile_cols
+        members = {
+            "a": In(_grouped(signed(w.input), R, tr)),
+            "ctrl": In(data.ArrayLayout(PE_CONTROL, C)),
+            "b_in": In(_grouped(signed(w.b), C, tc)),
+            "preload": In(_grouped(signed(w.input), C, tc)),
+            "b_out": Out(_grouped(signed(w.b), C, tc)),
+            "ctrl_out": Out(data.ArrayLayout(PE_CONTROL, C)),
+        }
+        if w.has_os:
+            members["result"] = Out(_grouped(signed(w.acc), C, tc))
+        super().__init__(members)
+
+    def verilog_modules(self) -> dict[str, wiring.Component]:
+        """Separately converted modules this mesh instantiates: ``{module name: component}``."""
+        if self.region.cells == "inline":
+            return {}
+        return {self.region.module_name: self.region, **self.region.verilog_modules()}
+
+    def elaborate(self, platform):
+        cfg, w = self.config, self.widths
+        m = Module()
+        inputs = {"a_in": self.a, "ctrl_in": self.ctrl, "b_in": self.b_in,
+                  "preload_in": self.preload}
+        if w.has_os:       # the result chain starts empty
+            inputs["result_in"] = Signal.like(self.result)
+        inline = self.region.cells == "inline"
+        outputs = place(m, "region", self.region.signature, inputs,
+                        module_name=None if inline else self.region.module_name,
+                        build=lambda: self.region)
+        out_delay = cfg.mesh_output_delay
+        m.d.comb += [
+            self.b_out.eq(delayed(m, outputs["b_out"], out_delay, "b_out")),
+            self.ctrl_out.eq(delayed(m, outputs["ctrl_out"], out_delay, "ctrl_out",
+                                     reset_less=False)),
+        ]
+        if w.has_os:
+            m.d.comb += self.result.eq(delayed(m, outputs["result_out"], out_delay, "result_out"))
+        return m
