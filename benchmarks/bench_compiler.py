@@ -11,7 +11,16 @@ Then, for the per-channel models, the store-side work of each `per_channel_requa
 by the reference executor for DIM 16: mvout and CONFIG_STORE commands, DRAM row writes and bytes, and
 the elements the host requantizes.
 
+Then the digits CNN (int8 QDQ) on the accelerator: images/s through `BackendGemmExecutor` on the golden
+backend for several batch sizes and configs (tiled programs built once, then reused), a per-layer table of
+the golden model's instruction-level counts (computes, useful MACs, MAC slots of the issued computes and
+their ratio), and with --rtl the same images on the RTL backend: cycles per image, utilization from
+cycles, and wall time per image (simulator start-up included), and the per-channel CNN with its
+requantization on the host (full-width read-out) or on the accelerator (one program per column scale).
+
     python benchmarks/bench_compiler.py [--repeat 20] [--data tests/data/onnx/digits]
+                                        [--skip-reference] [--skip-golden] [--rtl] [--rtl-images 4]
+                                        [--rtl-preset small]
 
 BLAS runs single-threaded (OPENBLAS_NUM_THREADS=1 unless set): on the shared 2-core machine threaded
 BLAS made the timings vary by 20x.
@@ -31,7 +40,13 @@ import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 
+from gemmini_gen.backend import get_backend  # noqa: E402
 from gemmini_gen.compiler import compile_model, quantize  # noqa: E402
+from gemmini_gen.compiler.backend_executor import BackendGemmExecutor  # noqa: E402
+from gemmini_gen.compiler.gemm_executor import ReferenceGemmExecutor  # noqa: E402
+from gemmini_gen.compiler.run_report import RunReport  # noqa: E402
+from gemmini_gen.config import preset  # noqa: E402
+from gemmini_gen.tiling import tiled_matmul_auto  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,16 +100,147 @@ def _store_costs(name: str, model: onnx.ModelProto, x) -> None:
               f"{totals['dram_write_rows']:10d} {totals['dram_write_bytes']:10d} {host_elems:10d}")
 
 
+def _accelerator_runs(compiled, executor, x, batch: int) -> RunReport:
+    report = RunReport(compiled, executor.name)
+    for start in range(0, len(x), batch):
+        report.add(compiled.run({"input": x[start:start + batch]}, executor))
+    return report
+
+
+def _layer_table(report: RunReport, images: int, shapes: dict[str, str]) -> None:
+    print(f"{'layer':14s} {'M x N x K per run':>18s} {'programs':>8s} {'computes':>9s} {'useful MACs':>12s} "
+          f"{'MAC slots':>12s} {'util':>6s} {'cycles/img':>10s}")
+    for totals in report.layers:
+        if totals.on != "accelerator":
+            continue
+        c = totals.counters
+        computes = c.get("inst.compute_preloaded", 0) + c.get("inst.compute_accumulated", 0)
+        utilization, basis = report.utilization(totals)
+        cycles = "-" if totals.cycles is None else f"{totals.cycles / images:.0f}"
+        shape = shapes.get(totals.name, "")
+        print(f"{totals.name:14s} {shape:>18s} {c['programs']:8d} {computes:9d} {c['macs_useful']:12d} "
+              f"{c['macs_array']:12d} {utilization:6.3f} {cycles:>10s}  ({basis})")
+
+
+def _layer_shapes(compiled, x) -> dict[str, str]:
+    """"M x N x K" of each accelerator layer for one run of `x`."""
+    shapes = {}
+
+    class Recorder(ReferenceGemmExecutor):
+        def run(self, call):
+            shapes[call.layer] = "x".join(map(str, call.shape))
+            return super().run(call)
+
+    compiled.run({"input": x}, Recorder(compiled.config))
+    return shapes
+
+
+def _golden(args, x) -> None:
+    model = args.data / "digits_cnn_int8_qdq.onnx"
+    print(f"\ndigits CNN int8 QDQ on the golden backend ({len(x)} images, best of {args.repeat} runs; "
+          f"programs built in the first, untimed run)")
+    print(f"{'config':10s} {'batch':>6s} {'images/s':>10s} {'programs/run':>12s}")
+    for config_name in ("default", "medium", "small"):
+        cfg = preset(config_name)
+        compiled = compile_model(model, config=cfg)
+        for batch in (540, 64, 1):
+            if config_name == "small" and batch == 1:
+                continue
+            executor = BackendGemmExecutor(get_backend("golden", cfg))
+            subset = x if batch > 1 else x[:54]
+            _accelerator_runs(compiled, executor, subset, batch)          # build the programs
+            times = []
+            for _ in range(max(1, args.repeat // 4)):
+                t0 = time.perf_counter()
+                _accelerator_runs(compiled, executor, subset, batch)
+                times.append(time.perf_counter() - t0)
+            runs = -(-len(subset) // batch)
+            print(f"{config_name:10s} {batch:6d} {len(subset) / min(times):10.0f} "
+                  f"{executor.programs_run // (runs * (1 + len(times))):12d}")
+    cfg = preset("default")
+    compiled = compile_model(model, config=cfg)
+    shapes = _layer_shapes(compiled, x[:64])
+    print(f"\nper layer, default config, batch 64 ({len(x)} images; golden: no cycles, utilization = "
+          f"useful MACs / MAC slots of the issued computes)")
+    _layer_table(_accelerator_runs(compiled, BackendGemmExecutor(get_backend("golden", cfg)), x, 64), len(x),
+                 shapes)
+
+
+def _rtl(args, x) -> None:
+    cfg = preset(args.rtl_preset)
+    model = args.data / "digits_cnn_int8_qdq.onnx"
+    compiled = compile_model(model, config=cfg)
+    images = x[:args.rtl_images]
+    backend = get_backend("rtl", cfg, memory_bytes=1 << 20)
+    t0 = time.perf_counter()
+    tiled_matmul_auto(cfg, 4, 4, 4).run(backend, A=np.zeros((4, 4), np.int8), B=np.zeros((4, 4), np.int8))
+    warmup_s = time.perf_counter() - t0                  # Verilator build (or cache lookup) + one run
+    golden = compiled.run({"input": images}, BackendGemmExecutor(get_backend("golden", cfg))).outputs
+    for batch in (len(images), 1):
+        executor = BackendGemmExecutor(backend)
+        t0 = time.perf_counter()
+        report = RunReport(compiled, "rtl")
+        outputs = []
+        for start in range(0, len(images), batch):
+            result = compiled.run({"input": images[start:start + batch]}, executor)
+            report.add(result)
+            outputs.append(result.outputs["logits"])
+        wall = time.perf_counter() - t0
+        same = np.array_equal(np.concatenate(outputs), golden["logits"])
+        shapes = _layer_shapes(compiled, images[:batch])
+        print(f"\ndigits CNN int8 QDQ on the RTL backend, preset {args.rtl_preset} (DIM {cfg.dim}), "
+              f"{len(images)} images, batch {batch}: {report.total_cycles / len(images):.0f} cycles/image, "
+              f"{wall / len(images):.2f} s wall/image ({executor.programs_run} simulator runs, "
+              f"warm-up {warmup_s:.1f} s); equal to golden: {same}")
+        _layer_table(report, len(images), shapes)
+
+
+def _rtl_per_channel(args, x, calibration) -> None:
+    """Per-channel requantization on the RTL: full-width read-out + host requantization versus one
+    program per distinct column scale."""
+    cfg = preset(args.rtl_preset)
+    model = quantize(args.data / "digits_cnn_fp32.onnx", {"input": calibration}, per_channel=True)
+    images = x[:args.rtl_images]
+    backend = get_backend("rtl", cfg, memory_bytes=1 << 20)
+    print(f"\nper-channel digits CNN on the RTL backend, preset {args.rtl_preset}, {len(images)} images "
+          f"in one batch")
+    print(f"{'requant on':12s} {'cycles/image':>12s} {'programs':>9s} {'wall s/image':>12s}")
+    for mode in ("host", "accelerator"):
+        compiled = compile_model(model, per_channel_requant=mode, config=cfg)
+        executor = BackendGemmExecutor(backend)
+        t0 = time.perf_counter()
+        report = RunReport(compiled, "rtl")
+        report.add(compiled.run({"input": images}, executor))
+        wall = time.perf_counter() - t0
+        print(f"{mode:12s} {report.total_cycles / len(images):12.0f} {executor.programs_run:9d} "
+              f"{wall / len(images):12.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--data", type=Path, default=ROOT / "tests" / "data" / "onnx" / "digits")
+    parser.add_argument("--skip-reference", action="store_true",
+                        help="skip the onnxruntime comparison and per-channel sections")
+    parser.add_argument("--skip-golden", action="store_true", help="skip the golden-backend section")
+    parser.add_argument("--rtl", action="store_true", help="also run the RTL backend")
+    parser.add_argument("--rtl-images", type=int, default=4)
+    parser.add_argument("--rtl-preset", default="small")
     args = parser.parse_args()
     with np.load(args.data / "digits_test.npz") as data:
         x, y = data["x"], data["y"]
     with np.load(args.data / "digits_calib.npz") as data:
         calibration = data["x"]
+    if not args.skip_reference:
+        _reference(args, x, y, calibration)
+    if not args.skip_golden:
+        _golden(args, x)
+    if args.rtl:
+        _rtl(args, x)
+        _rtl_per_channel(args, x, calibration)
 
+
+def _reference(args, x, y, calibration) -> None:
     print(f"{'model':40s} {'!=ort':>9s} {'!=ort-noopt':>9s} {'accuracy':>8s} {'accMAC/img':>10s} "
           f"{'compile ms':>8s} {'images/s':>10s}")
     print("(!= columns: differing final int8 codes out of 5400 / largest difference in LSB)")

@@ -12,25 +12,30 @@ requantizations the hardware cannot express never reach the executor: the compil
 B and D exactly, or finishes them on the host from a full-width result.
 
 `ReferenceGemmExecutor` computes exactly that arithmetic with `gemmini_gen.arith` (ISA.md section 6).
-Executors backed by the tiler (golden model, RTL) implement the same `run` method; for convolutions
-`GemmCall.conv` describes the im2col that produced A, so a backend with a native convolution path may
-use it instead.
+Executors backed by the tiler (golden model, RTL; `backend_executor.BackendGemmExecutor`) implement the
+same `run` method; for convolutions `GemmCall.conv` describes the im2col that produced A and
+`GemmCall.conv_input` holds the input it was taken from, so an executor with a native convolution path
+(the tiler's `tiled_conv_auto`) may use them instead of A.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from .. import arith
 from ..config import GemminiConfig, preset
+from ..tiling import resadd_reference
 from .errors import CompilerError
 
+if TYPE_CHECKING:
+    from .resadd import ResaddCall
+
 __all__ = ["Requant", "ConvGeometry", "GemmCall", "GemmResult", "GemmExecutor", "ReferenceGemmExecutor",
-           "check_config"]
+           "check_config", "validate_call"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ class GemmCall:
     bias: np.ndarray | None           # int32 (N,) or (M, N)
     requant: Requant
     conv: ConvGeometry | None = None
+    conv_input: np.ndarray | None = None   # convolutions: this group's int8 input (N, Cg, *spatial)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -105,12 +111,18 @@ class GemmResult:
 
 @runtime_checkable
 class GemmExecutor(Protocol):
-    """Computes accelerator layers; `name` appears in reports."""
+    """Computes accelerator layers; `name` appears in reports.
+
+    `run_resadd` computes the residual adds the compiler places on the accelerator (`resadd`): int8
+    output ``ACC_SCALE(MVIN_SCALE(A, a_scale) + MVIN_SCALE(B, b_scale), scale)``.
+    """
 
     name: str
     config: GemminiConfig
 
     def run(self, call: GemmCall) -> GemmResult: ...
+
+    def run_resadd(self, call: "ResaddCall") -> GemmResult: ...
 
 
 def check_config(config: GemminiConfig) -> None:
@@ -118,6 +130,21 @@ def check_config(config: GemminiConfig) -> None:
     if config.input_dtype != "int8":
         raise CompilerError(f"the ONNX compiler needs an int8 input type, config {config.name!r} has "
                             f"{config.input_dtype}")
+
+
+def validate_call(call: GemmCall) -> None:
+    """Check that a call is well formed (every executor runs this first)."""
+    a, b, bias = call.a, call.b, call.bias
+    where = f"accelerator layer {call.layer!r}"
+    if a.dtype != np.int8 or b.dtype != np.int8 or a.ndim != 2 or b.ndim != 2:
+        raise CompilerError(f"{where}: A and B must be 2-D int8 arrays")
+    m, n, k = a.shape[0], b.shape[1], a.shape[1]
+    if b.shape[0] != k:
+        raise CompilerError(f"{where}: A is {a.shape} but B is {b.shape}")
+    if bias is not None and (bias.dtype != np.int32 or bias.shape not in ((n,), (m, n))):
+        raise CompilerError(f"{where}: bias must be int32 of shape ({n},) or ({m}, {n})")
+    if call.requant.per_column and call.requant.scale.shape != (n,):
+        raise CompilerError(f"{where}: per-column scale must have shape ({n},)")
 
 
 class ReferenceGemmExecutor:
@@ -135,7 +162,7 @@ class ReferenceGemmExecutor:
         check_config(self.config)
 
     def run(self, call: GemmCall) -> GemmResult:
-        self._validate(call)
+        validate_call(call)
         a = call.a.astype(np.float64)
         b = call.b.astype(np.float64)
         # int8 x int8 products summed in float64 are exact integers while K < 2**38.
@@ -158,18 +185,11 @@ class ReferenceGemmExecutor:
             out = out.astype(np.int8)
         return GemmResult(out, None, self._counters(call))
 
-    def _validate(self, call: GemmCall) -> None:
-        a, b, bias = call.a, call.b, call.bias
-        where = f"accelerator layer {call.layer!r}"
-        if a.dtype != np.int8 or b.dtype != np.int8 or a.ndim != 2 or b.ndim != 2:
-            raise CompilerError(f"{where}: A and B must be 2-D int8 arrays")
-        m, n, k = a.shape[0], b.shape[1], a.shape[1]
-        if b.shape[0] != k:
-            raise CompilerError(f"{where}: A is {a.shape} but B is {b.shape}")
-        if bias is not None and (bias.dtype != np.int32 or bias.shape not in ((n,), (m, n))):
-            raise CompilerError(f"{where}: bias must be int32 of shape ({n},) or ({m}, {n})")
-        if call.requant.per_column and call.requant.scale.shape != (n,):
-            raise CompilerError(f"{where}: per-column scale must have shape ({n},)")
+    def run_resadd(self, call: "ResaddCall") -> GemmResult:
+        s = call.scales
+        out = resadd_reference(self.config, call.a, call.b, a_scale=s.a_scale, b_scale=s.b_scale,
+                               scale=s.scale)
+        return GemmResult(out.astype(np.int8), None, {"elements": int(call.a.size)})
 
     def _counters(self, call: GemmCall) -> dict[str, int]:
         cfg = self.config

@@ -16,6 +16,12 @@ Lowering onto the accelerator's arithmetic, exactly:
   after saturation, as ``max(q, zp)`` would be.  Otherwise the accelerator returns the int32 accumulators
   (full width) and the host requantizes; per-column multipliers go either way
   (`compile_model(per_channel_requant=...)`).
+* Global average pooling (kind "average", onnxruntime's QLinearGlobalAveragePool) is the GEMM of the
+  (images x channels) by pixels matrix with a column of ones: MLAS sums the codes in int32 with the bias
+  ``-za * pixels`` and requantizes with ``fp32(x_scale / fp32(y_scale * pixels))``, the same
+  requantization as the GEMMs, so it runs on the accelerator under the same rules.  The multiplier
+  depends on the pixel count, so it is formed when the layer runs; `output.multiplier` holds
+  ``x_scale / y_scale`` for the compile-time placement.
 """
 
 from __future__ import annotations
@@ -98,7 +104,7 @@ class GemmLayer:
     name: str
     op: str                               # the ONNX form it came from, e.g. "QLinearConv", "Conv (QDQ)"
     sources: tuple[str, ...]              # ONNX node names folded into this layer
-    kind: str                             # "conv" or "matmul" (MatMul and Gemm)
+    kind: str                             # "conv", "matmul" (MatMul and Gemm) or "average"
     a_dtype: np.dtype
     a_zero_point: int
     w_zero_point: np.ndarray              # () or (N,), in the weight's own dtype domain
@@ -109,6 +115,8 @@ class GemmLayer:
     trans_b: bool = False
     relu: bool = False                    # fused activation (only with a QuantOutput)
     host_requant: bool = False            # set by the lowering: requantize on the host from int32
+    average_scales: tuple[float, float] | None = None   # "average" only: (x_scale, y_scale)
+    channels_last: bool = False           # "average" only: the channels are the last axis
 
     # ------------------------------------------------------------------------------------------
     def out_dtype(self) -> np.dtype:
@@ -116,15 +124,17 @@ class GemmLayer:
             return self.output.dtype
         return np.dtype(np.float32 if isinstance(self.output, FloatOutput) else np.int32)
 
-    def requant_for(self, columns: slice) -> Requant:
-        if isinstance(self.output, QuantOutput) and not self.host_requant:
-            m = self.output.multiplier
+    def requant_for(self, columns: slice, spec: QuantOutput | FloatOutput | None = None) -> Requant:
+        spec = self.output if spec is None else spec
+        if isinstance(spec, QuantOutput) and not self.host_requant:
+            m = spec.multiplier
             return Requant(m if m.ndim == 0 else m[columns], relu=self.relu)
         return Requant(None)
 
-    def finish(self, out: np.ndarray, columns: slice) -> np.ndarray:
+    def finish(self, out: np.ndarray, columns: slice,
+               spec: QuantOutput | FloatOutput | None = None) -> np.ndarray:
         """Turn one call's accelerator output into the layer's output values."""
-        spec = self.output
+        spec = self.output if spec is None else spec
         if isinstance(spec, QuantOutput):
             if not self.host_requant:
                 return (out.astype(np.int16) + (spec.zero_point - spec.int8_zero_point)).astype(spec.dtype)
@@ -137,6 +147,10 @@ class GemmLayer:
         return out.astype(np.int32)
 
     # ------------------------------------------------------------------------------------------
+    def run_step(self, args: list, executor: GemmExecutor) -> tuple[np.ndarray, LayerRun]:
+        """Run as a compiled step whose inputs are (x, w, bias)."""
+        return self.execute(args[0], args[1], args[2], executor)
+
     def execute(self, x: np.ndarray, w: np.ndarray, bias: np.ndarray | None,
                 executor: GemmExecutor) -> tuple[np.ndarray, LayerRun]:
         run = LayerRun()
@@ -144,6 +158,8 @@ class GemmLayer:
             raise CompilerError(f"accelerator layer {self.name!r}: input has dtype {x.dtype}, "
                                 f"expected {self.a_dtype}")
         za = self.a_zero_point - (128 if self.a_dtype == np.uint8 else 0)
+        if self.kind == "average":
+            return self._global_average(to_int8(x), za, executor, run), run
         zb = np.asarray(self.w_zero_point, np.int64) - (128 if w.dtype == np.uint8 else 0)
         x8, w8 = to_int8(x), to_int8(w)
         if self.kind == "conv":
@@ -151,13 +167,14 @@ class GemmLayer:
         return self._matmul(x8, w8, za, zb, bias, executor, run), run
 
     def _call(self, executor: GemmExecutor, run: LayerRun, a, b, za, zb, bias, columns: slice,
-              conv: ConvGeometry | None = None) -> np.ndarray:
+              conv: ConvGeometry | None = None, conv_input: np.ndarray | None = None,
+              spec: QuantOutput | None = None) -> np.ndarray:
         d = fold_zero_points(a, b, za, zb, bias)
         call = GemmCall(self.name, np.ascontiguousarray(a), np.ascontiguousarray(b), d,
-                        self.requant_for(columns), conv)
+                        self.requant_for(columns, spec), conv, conv_input)
         result = executor.run(call)
         run.add(call, result.cycles, result.counters)
-        return self.finish(result.output, columns)
+        return self.finish(result.output, columns, spec)
 
     def _conv(self, x8, w8, za, zb, bias, executor, run) -> np.ndarray:
         where = f"accelerator layer {self.name!r}"
@@ -180,9 +197,28 @@ class GemmLayer:
                                     resolved.pads_begin, resolved.pads_end, resolved.out_shape, g,
                                     self.group, za)
             outs.append(self._call(executor, run, a, b, za, zb if zb.ndim == 0 else zb[cols],
-                                   None if bias is None else bias[cols], cols, geometry))
+                                   None if bias is None else bias[cols], cols, geometry,
+                                   x8[:, g * cg:(g + 1) * cg]))
         y = np.concatenate(outs, axis=-1).reshape((n,) + resolved.out_shape + (oc,))
         return np.moveaxis(y, -1, 1)
+
+    def _global_average(self, x8, za, executor, run) -> np.ndarray:
+        """Per image and channel, the sum of the pixels (a GEMM with a column of ones, bias
+        ``-za * pixels``) requantized with MLAS's multiplier ``x_scale / (y_scale * pixels)`` in fp32."""
+        if x8.ndim < 3:
+            raise CompilerError(f"accelerator layer {self.name!r}: global average pooling needs an "
+                                f"input of rank >= 3, got shape {x8.shape}")
+        channels_first = np.moveaxis(x8, -1, 1) if self.channels_last else x8
+        n, c = channels_first.shape[:2]
+        pixels = int(np.prod(channels_first.shape[2:]))
+        a = channels_first.reshape(n * c, pixels)
+        x_scale, y_scale = self.average_scales
+        multiplier = (np.float32(x_scale) / (np.float32(y_scale) * np.float32(pixels))).astype(np.float32)
+        spec = QuantOutput(self.output.dtype, self.output.zero_point, multiplier.reshape(()))
+        y = self._call(executor, run, a, np.ones((pixels, 1), np.int8), za, np.zeros((), np.int64), None,
+                       slice(None), spec=spec).reshape(n, c)
+        ones = (1,) * (x8.ndim - 2)
+        return y.reshape((n, *ones, c) if self.channels_last else (n, c, *ones))
 
     def _matmul(self, x8, w8, za, zb, bias, executor, run) -> np.ndarray:
         a = x8.T if self.trans_a else x8

@@ -133,14 +133,19 @@ class QuantizedAdd:
         self.kernel_dtype = np.dtype(np.uint8) if offset else self.dtype
         self._tables: dict[str | None, np.ndarray] = {}
 
-    def apply(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        mode = qlinear_add_mode(a.shape, b.shape)
+    def table(self, mode: str | None) -> np.ndarray:
+        """Every result, in this add's dtype, indexed ``[a - qmin, b - qmin]``, for broadcast `mode`
+        (None, or "a"/"b" when onnxruntime hands that operand to the kernel as a scalar)."""
         if mode not in self._tables:
-            self._tables[mode] = ort_arith.qlinear_add_table(*self.params, self.kernel_dtype, scalar=mode)
+            out = ort_arith.qlinear_add_table(*self.params, self.kernel_dtype, scalar=mode)
+            self._tables[mode] = (out.astype(np.int16) - self.offset).astype(self.dtype) if self.offset else out
+        return self._tables[mode]
+
+    def apply(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        table = self.table(qlinear_add_mode(a.shape, b.shape))
         lowest = np.iinfo(self.dtype).min
         a_idx, b_idx = np.broadcast_arrays(a.astype(np.int64) - lowest, b.astype(np.int64) - lowest)
-        out = self._tables[mode][a_idx, b_idx]
-        return (out.astype(np.int16) - self.offset).astype(self.dtype) if self.offset else out
+        return table[a_idx, b_idx]
 
 
 def qlinear_add(node: Node, inputs: list) -> list:

@@ -6,10 +6,12 @@ tables into layers), then place every remaining node: accelerator layer, built-i
 with ``allow_host_ops=True`` -- a float GEMM on the host or an onnxruntime single-node fallback.  Nodes that
 cannot be placed are reported together in one `UnsupportedOpError`.
 
-Finally each layer's requantization is placed: on the accelerator when ACC_SCALE reproduces onnxruntime
-exactly (int8-domain output zero point 0, one scale per tensor or, with
-``per_channel_requant="accelerator"``, one scale per output column), else on the host from the int32
-full-width accumulators.
+Quantized adds (QLinearAdd, and the QDQ adds onnxruntime fuses into it) move to the accelerator's
+residual add only when that reproduces onnxruntime on every code pair (`resadd`); the compile notes say
+why the others stay on the host.  Finally each layer's requantization is placed: on the accelerator
+when ACC_SCALE reproduces onnxruntime exactly (int8-domain output zero point 0, one scale per tensor
+or, with ``per_channel_requant="accelerator"``, one scale per output column), else on the host from
+the int32 full-width accumulators.
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from .errors import CompilerError, UnsupportedOpError
 from .gemm_executor import check_config
 from .gemm_layer import GemmLayer, QuantOutput
 from .graph import INTERNAL_DOMAIN, Graph, Node
-from .host_ops import FALLBACK_FLOAT_OPS, HOST_OPS, quantize_output_dtype
+from .host_ops import FALLBACK_FLOAT_OPS, HOST_OPS, QuantizedAdd, quantize_output_dtype
 from .loader import ModelSource, bind_inputs, build_graph, load_model
 from .ort_fallback import OrtNodeRunner
 from .program import CompiledModel, Step
 from .recognise import recognise_layers
+from .resadd import ResaddLayer, plan_resadd
 from .rewrite import optimise
 
 __all__ = ["compile_model", "PER_CHANNEL_CHOICES"]
@@ -61,18 +64,17 @@ def compile_model(model: ModelSource, *, constants: Mapping[str, np.ndarray] | N
     recognise_layers(graph)
     optimise(graph)
 
-    steps, problems = [], []
+    steps, problems, notes = [], [], []
     for node in graph.nodes:
         step, problem = _place(graph, node, allow_host_ops)
         if problem:
             problems.append((node, problem))
         else:
-            steps.append(step)
+            steps.append(_place_add(graph, node, step, config, notes))
     if problems:
         raise UnsupportedOpError(_describe(problems, allow_host_ops))
-    notes = []
     for step in steps:
-        if step.layer is not None:
+        if isinstance(step.layer, GemmLayer):
             notes.extend(_plan_requant(step.layer, config, per_channel_requant))
     return CompiledModel(graph.inputs, graph.outputs, steps, graph.constants, config, notes)
 
@@ -113,6 +115,41 @@ def _place(graph: Graph, node: Node, allow_host_ops: bool) -> tuple[Step | None,
     runner = OrtNodeRunner(graph, node)
     return Step(node.name, node.op, "host", node.sources, list(node.inputs), list(node.outputs),
                 host=lambda args, runner=runner, node=node: runner(dict(zip(node.inputs, args)))), ""
+
+
+def _place_add(graph: Graph, node: Node, step: Step, config: GemminiConfig, notes: list[str]) -> Step:
+    """A quantized add moves to the accelerator's residual add when that is exact (`resadd`);
+    otherwise it stays on the host and a note says why.  Any other step is returned as it is."""
+    if node.domain == INTERNAL_DOMAIN and isinstance(node.payload, QuantizedAdd):
+        add, operands = node.payload, (0, 1)
+    elif (node.domain, node.op) == ("com.microsoft", "QLinearAdd"):
+        add, operands = _constant_qlinear_add(graph, node), (0, 3)
+        if add is None:
+            notes.append(f"{node.name}: {node.op} stays on the host (its scales and zero points are "
+                         f"not constants)")
+            return step
+    else:
+        return step
+    scales, reason = plan_resadd(add, config)
+    if scales is None:
+        notes.append(f"{node.name}: {node.op} stays on the host ({reason})")
+        return step
+    layer = ResaddLayer(node.name, node.op, add.dtype, operands, scales)
+    return Step(node.name, node.op, "accelerator", node.sources, list(node.inputs), list(node.outputs),
+                layer=layer)
+
+
+def _constant_qlinear_add(graph: Graph, node: Node) -> QuantizedAdd | None:
+    """The `QuantizedAdd` of a QLinearAdd node whose quantization parameters are constants."""
+    params = [graph.constant(node.input(i)) for i in (1, 2, 4, 5, 6, 7)]
+    dtype = graph.dtypes.get(node.input(0))
+    if any(params[i] is None or params[i].size != 1 for i in (0, 2, 4)) or dtype is None:
+        return None
+    if any(params[i] is not None and params[i].size != 1 for i in (1, 3, 5)):
+        return None
+    scales = [float(params[i].reshape(())) for i in (0, 2, 4)]
+    zps = [0 if params[i] is None else int(params[i].reshape(())) for i in (1, 3, 5)]
+    return QuantizedAdd(scales[0], zps[0], scales[1], zps[1], scales[2], zps[2], dtype)
 
 
 def _host_step(node: Node, fn) -> Step:

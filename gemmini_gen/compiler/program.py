@@ -18,6 +18,7 @@ from .errors import CompilerError, InputError
 from .gemm_executor import GemmExecutor, ReferenceGemmExecutor
 from .gemm_layer import GemmLayer
 from .graph import ValueInfo
+from .resadd import ResaddLayer
 
 __all__ = ["Step", "StepReport", "RunResult", "CompiledModel"]
 
@@ -35,7 +36,8 @@ class StepReport:
 
 @dataclass
 class Step:
-    """One unit of work: an accelerator layer (`layer` set) or a host function (`host` set)."""
+    """One unit of work: an accelerator layer (`layer` set: a `GemmLayer` or a `ResaddLayer`) or a host
+    function (`host` set)."""
 
     name: str
     op: str
@@ -43,14 +45,14 @@ class Step:
     sources: tuple[str, ...]
     inputs: list[str]
     outputs: list[str]
-    layer: GemmLayer | None = None
+    layer: GemmLayer | ResaddLayer | None = None
     host: Callable[[list], list] | None = None
 
     def run(self, values: dict[str, np.ndarray], executor: GemmExecutor) -> StepReport:
         args = [values[i] if i else None for i in self.inputs]
         try:
             if self.layer is not None:
-                y, run = self.layer.execute(args[0], args[1], args[2], executor)
+                y, run = self.layer.run_step(args, executor)
                 outs = [y]
                 report = StepReport(self.name, self.op, self.on, run.macs, run.cycles, run.calls,
                                     run.counters)

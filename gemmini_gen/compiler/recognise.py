@@ -1,12 +1,14 @@
 """Find the accelerator's work in a graph: quantized GEMM-shaped operators in either ONNX form.
 
-QOperator form: QLinearConv, QLinearMatMul, com.microsoft QGemm, MatMulInteger and ConvInteger each become
-one accelerator layer.  QDQ form: a Conv, MatMul or Gemm whose data inputs come from DequantizeLinear
-nodes and whose output reaches a single QuantizeLinear (optionally through Relu/Clip) becomes a layer with
+QOperator form: QLinearConv, QLinearMatMul, com.microsoft QGemm, MatMulInteger, ConvInteger and
+com.microsoft QLinearGlobalAveragePool each become one accelerator layer.  QDQ form: a Conv, MatMul or
+Gemm whose data inputs come from DequantizeLinear nodes and whose output reaches a single QuantizeLinear (optionally through Relu/Clip) becomes a layer with
 the same arithmetic as the QLinear operator onnxruntime fuses it into (QLinearConv, QLinearMatMul, QGemm),
 the int32 bias of the DequantizeLinear used as is.  A Relu/Clip between the operator and its
 QuantizeLinear is moved after the quantization as a clamp of the codes, which is exact because
-quantization is monotone: ``Q(clip(y, lo, hi)) == clip(Q(y), Q(lo), Q(hi))``.
+quantization is monotone: ``Q(clip(y, lo, hi)) == clip(Q(y), Q(lo), Q(hi))``.  A
+``DequantizeLinear -> GlobalAveragePool -> QuantizeLinear`` of one 8-bit type becomes the global-average
+layer onnxruntime fuses it into (QLinearGlobalAveragePool).
 
 Each layer becomes an internal node (domain ``gemmini``, op ``Gemm``) with inputs [activation, weights,
 bias or ""] and the layer's `GemmLayer` as payload; clamps become ``Lut`` nodes (see `rewrite`).
@@ -48,6 +50,8 @@ def recognise_layers(graph: Graph) -> None:
             graph.dtypes[node.outputs[0]] = layer.out_dtype()
         elif node.domain == "" and node.op in ("Conv", "MatMul", "Gemm"):
             _recognise_qdq(graph, node)
+        elif node.domain == "" and node.op == "GlobalAveragePool":
+            _recognise_qdq_average(graph, node)
     graph.remove_dead_nodes()
 
 
@@ -203,7 +207,28 @@ def _conv_integer(graph: Graph, node: Node) -> tuple[GemmLayer, list[str]]:
     return layer, [node.input(0), node.input(1), ""]
 
 
+def _qlinear_global_average(graph: Graph, node: Node) -> tuple[GemmLayer, list[str]]:
+    x_dtype = graph.dtypes.get(node.input(0), np.dtype(np.uint8))
+    x_scale = _scale(_scalar(graph, node, 1, "x_scale"), node, "x_scale")
+    x_zp = _scalar(graph, node, 2, "x_zero_point", default=np.zeros((), x_dtype))
+    y_scale = _scale(_scalar(graph, node, 3, "y_scale"), node, "y_scale")
+    y_zp = _scalar(graph, node, 4, "y_zero_point", default=np.zeros((), x_dtype))
+    layer = _average_layer(node.name, node.op, (node.name,), _dtype_of(x_zp, node, "x_zero_point"),
+                           x_zp, x_scale, _dtype_of(y_zp, node, "y_zero_point"), y_zp, y_scale,
+                           bool(node.attrs.get("channels_last", 0)))
+    return layer, [node.input(0), "", ""]
+
+
+def _average_layer(name, op, sources, x_dtype, x_zp, x_scale, y_dtype, y_zp, y_scale,
+                   channels_last: bool) -> GemmLayer:
+    ratio = (np.float32(x_scale) / np.float32(y_scale)).astype(np.float32)
+    return GemmLayer(name, op, sources, "average", x_dtype, int(x_zp), np.zeros((), np.int64),
+                     QuantOutput(y_dtype, int(y_zp), ratio.reshape(())),
+                     average_scales=(float(x_scale), float(y_scale)), channels_last=channels_last)
+
+
 _QOPERATOR = {
+    ("com.microsoft", "QLinearGlobalAveragePool"): _qlinear_global_average,
     ("", "QLinearConv"): _qlinear_conv,
     ("", "QLinearMatMul"): _qlinear_matmul,
     ("com.microsoft", "QGemm"): _qgemm,
@@ -312,6 +337,30 @@ def _recognise_qdq(graph: Graph, node: Node) -> None:
     for victim in chain + [q]:
         graph.remove_node(victim)
     graph.replace_node(node, new_nodes)
+
+
+def _recognise_qdq_average(graph: Graph, node: Node) -> None:
+    """``DQ -> GlobalAveragePool -> Q`` on one 8-bit type, which onnxruntime fuses into
+    QLinearGlobalAveragePool (integer sum, MLAS requantization) -- as for the Add, only if the input
+    and output types still agree after its int8 -> uint8 activation conversion."""
+    x = _dq_params(graph, node.input(0))
+    path = _output_chain(graph, node.outputs[0])
+    if x is None or path is None or path[0] or x[1].size != 1 or x[2].size != 1:
+        return
+    dq, x_scale, x_zp = x
+    q = path[1]
+    x_dtype = graph.dtypes.get(dq.input(0))
+    y_zp = graph.constant(q.input(2)).reshape(()) if q.input(2) else np.zeros((), np.uint8)
+    if x_dtype not in _EIGHT_BIT or y_zp.dtype != x_dtype:
+        return
+    if x_dtype == np.int8 and _runs_as_uint8(graph, dq) != _q_pair_converts(graph, q):
+        return                  # uint8 input, int8 output after the conversion: stays in float
+    y_scale = graph.constant(q.input(1)).astype(np.float32).reshape(())
+    layer = _average_layer(node.name, f"{node.op} (QDQ)", (dq.name, node.name, q.name), x_dtype,
+                           x_zp.reshape(()), x_scale.reshape(()), x_dtype, y_zp, y_scale, False)
+    graph.remove_node(q)
+    graph.replace_node(node, [_layer_node(layer, [dq.input(0), "", ""], q.outputs[0])])
+    graph.dtypes[q.outputs[0]] = x_dtype
 
 
 def _clamp_node(graph: Graph, chain: list[Node], source: str, result: str, y_scale: np.ndarray,
