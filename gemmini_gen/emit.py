@@ -9,7 +9,8 @@ design point into a directory, all or nothing:
 * ``config.json``: the config, its derived sizes and content hash, the top and its Verilog file with
   sha256, the array timing, and the tool versions.  `GemminiConfig.load` reads it back.
 
-Tops are registered in `TOPS` (name -> factory); ``mesh`` (`MeshWithDelays`) is the only one so far.
+Tops are registered in `TOPS` (name -> factory): ``accelerator`` (`Accelerator`, the default: the
+whole machine, docs/accelerator.md) and ``mesh`` (`MeshWithDelays`, the array alone).
 """
 
 from __future__ import annotations
@@ -42,9 +43,15 @@ def _mesh_top(config: GemminiConfig):
     return MeshWithDelays(config)
 
 
+def _accelerator_top(config: GemminiConfig):
+    from .hw.accelerator import Accelerator
+    return Accelerator(config)
+
+
 #: Top-level designs `gemmini-gen --top` can emit: name -> factory(config) -> component.
-TOPS: dict[str, Callable[[GemminiConfig], wiring.Component]] = {"mesh": _mesh_top}
-DEFAULT_TOP = "mesh"
+TOPS: dict[str, Callable[[GemminiConfig], wiring.Component]] = {
+    "accelerator": _accelerator_top, "mesh": _mesh_top}
+DEFAULT_TOP = "accelerator"
 
 
 def build_top(config: GemminiConfig, top: str = DEFAULT_TOP) -> wiring.Component:
@@ -68,16 +75,18 @@ def _ports(component: wiring.Component) -> dict:
 
 
 def convert(top: wiring.Component, name: str) -> str:
-    """Verilog of `top` as module `name`, followed by the modules it instantiates."""
+    """Verilog of `top` as module `name`, followed by the modules it instantiates (components
+    are converted; a module given as a string is Verilog text, appended as it is)."""
     modules = getattr(top, "verilog_modules", dict)()
     if name in modules:
         raise ValueError(f"top name {name!r} clashes with an instantiated module")
     parts = [rtlil.convert(top, name=name, ports=_ports(top), emit_src=False)]
     parts += [rtlil.convert(component, name=module, ports=_ports(component), emit_src=False)
-              for module, component in sorted(modules.items())]
+              for module, component in sorted(modules.items()) if not isinstance(component, str)]
+    texts = [text for _, text in sorted(modules.items()) if isinstance(text, str)]
     # One Yosys run for all modules (each run costs ~0.3 s of start-up).  This is the function
     # `verilog.convert` itself uses after `rtlil.convert`.
-    return verilog._convert_rtlil_text("".join(parts), strip_internal_attrs=True)
+    return verilog._convert_rtlil_text("".join(parts), strip_internal_attrs=True) + "".join(texts)
 
 
 #: Verilator warning classes that `lint` waives: all stem from how Yosys writes Amaranth designs

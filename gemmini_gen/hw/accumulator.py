@@ -19,18 +19,21 @@ Row ``r`` lives in bank ``r // ACC_BANK_ROWS``.  Ports (handshakes in :mod:`.ban
 
 Per bank and cycle: one external read, one RMW write (plus the RMW pipeline's own read port).
 Conflicting clients are served in list order.  A read in the same cycle as a write to the same row
-sees the new elements.  The contents start at zero.
+sees the new elements.  The contents start at zero.  ``storage="verilog"`` keeps each bank in a small
+Verilog module instead of an Amaranth memory (see :mod:`.bank_storage`).
 """
 
 from __future__ import annotations
 
 from amaranth.hdl import Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, memory, wiring
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In
 from amaranth.utils import exact_log2
 
 from ..config import GemminiConfig
 from .arith import FP32Layout, ScaleToInt
+from .bank_storage import STORAGES, make_bank
+from .bank_storage import verilog_modules as bank_storage_modules
 from .bank_ports import (ReadPortSignature, check_clients, fixed_priority, select,
                          write_port_signature)
 
@@ -41,10 +44,13 @@ class Accumulator(wiring.Component):
     """The accumulator of design point `cfg` (ports described in the module docstring)."""
 
     def __init__(self, cfg: GemminiConfig, *, read_clients=("store",),
-                 write_clients=("ex", "load"), tag_shape=unsigned(8)):
+                 write_clients=("ex", "load"), tag_shape=unsigned(8), storage="amaranth"):
         if not isinstance(cfg, GemminiConfig):
             raise TypeError(f"expected a GemminiConfig, got {cfg!r}")
+        if storage not in STORAGES:
+            raise ValueError(f"storage must be one of {', '.join(STORAGES)}, got {storage!r}")
         self.cfg = cfg
+        self.storage = storage
         self.read_clients = check_clients("read", read_clients)
         self.write_clients = check_clients("write", write_clients)
         self.tag_shape = tag_shape
@@ -68,6 +74,10 @@ class Accumulator(wiring.Component):
     def write_latency(self) -> int:
         """Cycles from a write's handshake to the end of the cycle it is written in, plus one."""
         return self.cfg.acc_latency
+
+    def verilog_modules(self) -> dict:
+        """Verilog modules the banks instantiate (none with Amaranth storage)."""
+        return bank_storage_modules() if self.storage == "verilog" else {}
 
     def read_port(self, name: str):
         return getattr(self, f"read_{name}")
@@ -99,14 +109,9 @@ class Accumulator(wiring.Component):
                                        "accumulate": unsigned(1)})
         ext_ports = []
         for b in range(nbanks):
-            mem = memory.Memory(shape=self.row_shape, depth=cfg.acc_bank_rows, init=[])
-            m.submodules[f"bank{b}"] = mem
-            wp = mem.write_port(granularity=1)
-            if latency == 1:     # asynchronous read: sees every write of earlier cycles
-                rmw = mem.read_port(domain="comb")
-            else:
-                rmw = mem.read_port(transparent_for=(wp,))
-            ext = mem.read_port(transparent_for=(wp,))
+            # The RMW read port with latency 1 is asynchronous: it sees every earlier write.
+            wp, (rmw, ext) = make_bank(m, f"bank{b}", self.row_shape, cfg.acc_bank_rows,
+                                  ("comb" if latency == 1 else "sync", "sync"), self.storage)
             ext_ports.append(ext)
 
             hit, idx = wwinners[b]

@@ -11,17 +11,21 @@ has its own port over the whole scratchpad (see :mod:`.bank_ports` for the hands
 
 Per bank and cycle one read and one write happen; conflicts go to the client listed first.  A read
 and a write of the same row in the same cycle return the newly written elements (write-first).
-The contents start at zero (ISA section 5).
+The contents start at zero (ISA section 5).  ``storage="verilog"`` keeps each bank in a small
+Verilog module instead of an Amaranth memory (see :mod:`.bank_storage`; for Verilator, where it
+builds much faster).
 """
 
 from __future__ import annotations
 
 from amaranth.hdl import Module, Signal, signed, unsigned
-from amaranth.lib import data, memory, wiring
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In
 from amaranth.utils import exact_log2
 
 from ..config import GemminiConfig
+from .bank_storage import STORAGES, make_bank
+from .bank_storage import verilog_modules as bank_storage_modules
 from .bank_ports import (ReadPortSignature, check_clients, fixed_priority, select,
                          write_port_signature)
 
@@ -32,10 +36,13 @@ class Scratchpad(wiring.Component):
     """The scratchpad of design point `cfg` (ports described in the module docstring)."""
 
     def __init__(self, cfg: GemminiConfig, *, read_clients=("ex_a", "ex_bd", "store"),
-                 write_clients=("ex", "load"), tag_shape=unsigned(8)):
+                 write_clients=("ex", "load"), tag_shape=unsigned(8), storage="amaranth"):
         if not isinstance(cfg, GemminiConfig):
             raise TypeError(f"expected a GemminiConfig, got {cfg!r}")
+        if storage not in STORAGES:
+            raise ValueError(f"storage must be one of {', '.join(STORAGES)}, got {storage!r}")
         self.cfg = cfg
+        self.storage = storage
         self.read_clients = check_clients("read", read_clients)
         self.write_clients = check_clients("write", write_clients)
         self.row_shape = data.ArrayLayout(signed(cfg.input_bits), cfg.dim)
@@ -49,6 +56,10 @@ class Scratchpad(wiring.Component):
     @property
     def read_latency(self) -> int:
         return self.cfg.spad_read_delay
+
+    def verilog_modules(self) -> dict:
+        """Verilog modules the banks instantiate (none with Amaranth storage)."""
+        return bank_storage_modules() if self.storage == "verilog" else {}
 
     def read_port(self, name: str):
         return getattr(self, f"read_{name}")
@@ -64,10 +75,8 @@ class Scratchpad(wiring.Component):
 
         mems = []
         for b in range(nbanks):
-            mem = memory.Memory(shape=self.row_shape, depth=cfg.sp_bank_rows, init=[])
-            m.submodules[f"bank{b}"] = mem
-            wp = mem.write_port(granularity=1)
-            rp = mem.read_port(transparent_for=(wp,))
+            wp, (rp,) = make_bank(m, f"bank{b}", self.row_shape, cfg.sp_bank_rows, ("sync",),
+                             self.storage)
             mems.append((rp, wp))
 
         def bank_of(addr):

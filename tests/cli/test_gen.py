@@ -23,7 +23,7 @@ def run(argv, capsys):
 
 def test_writes_verilog_header_and_manifest(tmp_path, capsys):
     out = tmp_path / "design"
-    code, stdout, stderr = run(["--preset", "small", "--out", out], capsys)
+    code, stdout, stderr = run(["--preset", "small", "--top", "mesh", "--out", out], capsys)
     assert code == 0 and stderr == ""
     assert sorted(p.name for p in out.iterdir()) == ["config.json", "gemmini_params.h", "mesh.v"]
     info = json.loads((out / "config.json").read_text())
@@ -37,6 +37,21 @@ def test_writes_verilog_header_and_manifest(tmp_path, capsys):
     assert "module mesh(" in verilog
     assert "#define DIM 4" in (out / "gemmini_params.h").read_text()
     assert GemminiConfig.load(out / "config.json") == preset("small")   # the manifest reloads
+
+
+def test_default_top_is_the_accelerator(tmp_path, capsys):
+    out = tmp_path / "design"
+    code, _, stderr = run(["--preset", "small", "--out", out], capsys)
+    assert code == 0 and stderr == ""
+    assert sorted(p.name for p in out.iterdir()) == ["accelerator.v", "config.json",
+                                                     "gemmini_params.h"]
+    info = json.loads((out / "config.json").read_text())
+    verilog = (out / "accelerator.v").read_text()
+    assert info["top"] == "accelerator" and info["verilog"]["file"] == "accelerator.v"
+    assert info["verilog"]["sha256"] == hashlib.sha256(verilog.encode()).hexdigest()
+    assert "module accelerator(" in verilog
+    for port in ("cmd__valid", "resp__payload", "busy", "error", "axi__araddr", "axi__wdata"):
+        assert port in verilog
 
 
 def test_flags_override_the_base_config(tmp_path, capsys):
@@ -56,7 +71,7 @@ def test_flags_override_the_base_config(tmp_path, capsys):
 
 def test_default_output_directory_is_the_slug(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, stdout, _ = run(["--dim", 2], capsys)
+    code, stdout, _ = run(["--dim", 2, "--top", "mesh"], capsys)
     slug = GemminiConfig().with_dim(2).slug()
     assert code == 0 and (tmp_path / "rtl_out" / slug / "mesh.v").is_file()
     assert slug in stdout
@@ -66,7 +81,7 @@ def test_replaces_an_existing_output_directory(tmp_path, capsys):
     out = tmp_path / "o"
     out.mkdir()
     (out / "stale.txt").write_text("old")
-    assert run(["--preset", "small", "--out", out], capsys)[0] == 0
+    assert run(["--preset", "small", "--top", "mesh", "--out", out], capsys)[0] == 0
     assert not (out / "stale.txt").exists() and (out / "mesh.v").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]        # no staging left behind
 
@@ -121,4 +136,4 @@ def test_console_script(tmp_path):
     assert done.stderr == "gemmini-gen: error: dim must be a power of two >= 2, got 12\n"
     done = subprocess.run([script, "--preset", "small", "--out", str(tmp_path / "o")],
                           capture_output=True, text=True)
-    assert done.returncode == 0 and (tmp_path / "o" / "mesh.v").is_file()
+    assert done.returncode == 0 and (tmp_path / "o" / "accelerator.v").is_file()
