@@ -5,7 +5,8 @@
         [--scalesim-array 32x32] [--scalesim-dataflow ws] [--only model|sweep|scalesim]
 
 Prints:
-  1. model time for ResNet-50 on one config, per mode (median of --repeat runs after a warm-up);
+  1. model time for ResNet-50 on one config, per mode (median of --repeat runs after a warm-up;
+     gemmini mode also cold: its tiler plans, cached per layer shape, computed afresh);
   2. sweep throughput in points per minute for a 1728-point grid on ResNet-18 + the digits CNN, with
      1 and --workers processes (the evaluation stage, and the whole `run_sweep` with reports);
   3. with --scalesim-python (a Python that has `scalesim` installed, see tests/data/scalesim/
@@ -29,6 +30,7 @@ from pathlib import Path
 from gemmini_gen.config import preset
 from gemmini_gen.dse import load_spec, run_sweep
 from gemmini_gen.perf import estimate, get_model, load_workload
+from gemmini_gen.perf.gemmini_model import clear_plan_cache
 from gemmini_gen.perf.workload import BUILTIN_PACKAGE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +52,8 @@ resnet18 = "resnet18"
 digits = "digits_cnn"
 [model]
 mode = "{mode}"
+[area]
+model = "none"
 """
 
 SCALESIM_DRIVER = """\
@@ -85,6 +89,13 @@ def bench_model(repeat: int) -> None:
         model = get_model(mode)
         t = median_time(lambda: model.estimate(workload, config), repeat)
         print(f"  {mode:8s} mode: {t * 1e3:.2f} ms per network (median of {repeat})")
+
+    def cold():
+        clear_plan_cache()
+        model.estimate(workload, config)
+    t = median_time(cold, max(1, repeat // 5))
+    print(f"  gemmini  mode, plans not cached: {t * 1e3:.2f} ms per network (median of "
+          f"{max(1, repeat // 5)})")
 
 
 def bench_sweep(workers: int, runs: int = 3) -> None:

@@ -19,7 +19,7 @@ from typing import NoReturn
 
 from ..config import ConfigError, GemminiConfig, preset, preset_names
 from ..perf.estimate import DATAFLOWS, Estimate, estimate
-from ..perf.gemmini_model import GemminiModelParams
+from ..perf.model_params import GemminiModelParams
 from ..perf.layer import LayerError
 from ..perf.workload import WorkloadError, builtin_workloads, load_workload
 

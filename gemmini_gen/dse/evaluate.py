@@ -3,14 +3,15 @@
 Each returns plain JSON-ready records (one per point) that the results store appends:
 
     analytic:  {"type": "point", "stage": "analytic", "id", "index", "params", "status": "ok",
-                "config", "config_hash", "area_proxy_mtr", "wall_time_s",
+                "config", "config_hash", "area_proxy_mtr", "area", "area_detail", "wall_time_s",
                 "workloads": {label: {"mode", "dataflow", "rows", "cols", "model", "totals",
                                       "layers": {field: [one value per layer]}}}}
     expensive: {"type": "point", "stage": "expensive", "id", "index", "params", "status": "ok",
                 "evaluator", "wall_time_s", "measured": {label: [cycles per layer]}}
 
-A point whose config is invalid, or whose evaluation raises, gets `"status": "failed"` and
-`"error"` (one line) instead; the sweep goes on.
+`area` is the area model's figure (`dse/area.py`; None without one).  A point whose config is
+invalid, or whose evaluation raises, gets `"status": "failed"` and `"error"` (one line) instead;
+the sweep goes on.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from typing import Any
 from ..config import ConfigError, GemminiConfig
 from ..perf.area_proxy import area_proxy_mtr
 from ..perf.estimate import Estimate, get_model
-from ..perf.gemmini_model import GemminiModelParams
+from ..perf.model_params import GemminiModelParams
 from ..perf.workload import Workload
+from .area import area_function
 from .evaluators import resolve_evaluator
 from .space import Point
 from .store import Encoded, encode
@@ -44,6 +46,8 @@ class EvalContext:
     dataflow: str | None
     model_params: GemminiModelParams | None
     evaluator: str | None = None
+    area_model: str = "none"                     # resolved: "yosys", "none" or a function
+    area_components: tuple[str, ...] = ()
 
 
 def layer_columns(est: Estimate) -> dict[str, list]:
@@ -86,6 +90,7 @@ def _failure(record: dict[str, Any], error: BaseException, started: float) -> di
 def evaluate_analytic(ctx: EvalContext, points: list[Point]) -> list[dict[str, Any]]:
     options = {"params": ctx.model_params} if ctx.mode == "gemmini" and ctx.model_params else {}
     model = get_model(ctx.mode, **options)
+    area_of = area_function(ctx.area_model, ctx.area_components)
     records = []
     for point in points:
         started = time.perf_counter()
@@ -98,9 +103,10 @@ def evaluate_analytic(ctx: EvalContext, points: list[Point]) -> list[dict[str, A
                 workloads[label] = {"mode": est.mode, "dataflow": est.dataflow,
                                     "rows": est.rows, "cols": est.cols, "model": est.model,
                                     "totals": est.totals(), "layers": layer_columns(est)}
+            area = area_of(config) if area_of else {"area": None, "area_detail": None}
             record.update(status="ok", config=config.to_dict(),
                           config_hash=config.content_hash(),
-                          area_proxy_mtr=area_proxy_mtr(config), workloads=workloads,
+                          area_proxy_mtr=area_proxy_mtr(config), **area, workloads=workloads,
                           wall_time_s=time.perf_counter() - started)
         except Exception as e:      # recorded as a failed point; the sweep goes on
             record = _failure(record, e, started)

@@ -1,7 +1,7 @@
 """The sweep's HTML report: matplotlib plots (also written as PNGs) inlined into one HTML file.
 
-Plots: the Pareto front of total cycles vs area (the transistor-count proxy until synthesis gives
-areas), utilization per layer for the front's points, the best cycles per array size and dataflow,
+Plots: the Pareto front of total cycles vs area (the area model's, else the transistor-count
+proxy), utilization per layer for the front's points, the best cycles per array size and dataflow,
 and -- where an expensive evaluator ran -- the model error per layer.
 """
 
@@ -61,7 +61,11 @@ def plot_pareto(ok: list[dict], front: list[dict]) -> bytes:
         ax.annotate(f"DIM {p['config']['tile_rows'] * p['config']['mesh_rows']}",
                     (_area(p), p["totals"]["cycles"]), fontsize=7, xytext=(3, 3),
                     textcoords="offset points")
-    ax.set_xlabel("area proxy (M transistors)" if ok[0].get("area") is None else "area")
+    if ok[0].get("area") is None:
+        ax.set_xlabel("area proxy (M transistors)")
+    else:
+        unit = (ok[0].get("area_detail") or {}).get("unit")
+        ax.set_xlabel(f"area ({unit})" if unit else "area")
     ax.set_ylabel("total cycles (all workloads)")
     ax.set_yscale("log")
     ax.grid(alpha=0.3)

@@ -2,8 +2,9 @@
 
 `results.csv` has one row per point x workload x layer, one `TOTAL` row per point x workload and one
 `ALL`/`TOTAL` row per point (the point's totals over its workloads); a failed point is one row with
-its error.  `area` and `fmax_mhz` stay empty until synthesis provides them (the area proxy has its
-own column); `measured_cycles`/`model_error` are filled where an expensive evaluator ran.
+its error.  `area` is the area model's figure (kGE from Yosys, see `dse/area.py`; empty without an
+area model; the transistor-count proxy has its own column), `fmax_mhz` stays empty (FPGA timing is
+not part of a sweep); `measured_cycles`/`model_error` are filled where an expensive evaluator ran.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ def _totals(workloads: dict[str, dict], pes: int) -> dict[str, Any]:
 def metric_value(point: dict[str, Any], metric: str) -> float:
     """A network-level metric of an ok point: `name` (all workloads) or `name@workload`."""
     name, _, label = metric.partition("@")
-    if name == "area_proxy_mtr":
-        return point["area_proxy_mtr"]
+    if name in ("area_proxy_mtr", "area"):
+        return point[name]
     if label:
         w = point["workloads"][label]
         totals = dict(w["totals"])
@@ -57,8 +58,9 @@ def build_results(points_order: list[str], analytic: dict[str, dict], expensive:
     for pid in points_order:
         record = analytic[pid]
         point = {k: record.get(k) for k in ("id", "index", "params", "status", "error", "config",
-                                            "config_hash", "area_proxy_mtr", "wall_time_s")}
-        point.update(area=None, fmax_mhz=None, pareto_rank=None)
+                                            "config_hash", "area_proxy_mtr", "area",
+                                            "area_detail", "wall_time_s")}
+        point.update(fmax_mhz=None, pareto_rank=None)
         if record["status"] == "ok":
             workloads = {label: {**w, "layers": layer_rows(w["layers"])}
                          for label, w in record["workloads"].items()}
@@ -97,7 +99,8 @@ def csv_rows(results: list[dict[str, Any]], param_names: list[str]) -> list[dict
     for p in results:
         common = {"point_id": p["id"], "point_index": p["index"], "status": p["status"],
                   "error": p.get("error") or "", "config_hash": p.get("config_hash") or "",
-                  "area": "", "area_proxy_mtr": p.get("area_proxy_mtr") or "", "fmax_mhz": "",
+                  "area": _blank(p.get("area")), "area_proxy_mtr": p.get("area_proxy_mtr") or "",
+                  "fmax_mhz": "",
                   "pareto_rank": "" if p["pareto_rank"] is None else p["pareto_rank"],
                   **{name: p["params"].get(name, "") for name in param_names}}
         if p["status"] != "ok":

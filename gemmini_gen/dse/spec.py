@@ -21,8 +21,12 @@ mode = "gemmini"                # or "scalesim"
 dataflow = "ws"                 # optional override of the config's dataflow
 params = "calibration.json"     # optional GemminiModelParams file (gemmini mode)
 
+[area]                          # the `area` metric (see dse/area.py)
+model = "auto"                  # auto (Yosys if area is a metric) | yosys | none | "module:function"
+components = ["mesh", "scratchpad", "accumulator", "dma_reader", "dma_writer", "control"]
+
 [metrics]                       # Pareto objectives; the first two are plotted
-minimize = ["cycles", "area_proxy_mtr"]
+minimize = ["cycles", "area"]   # area needs an area model; area_proxy_mtr is always available
 maximize = []
 
 [strategy]
@@ -48,13 +52,15 @@ from typing import Any
 from ..config import ConfigError, GemminiConfig
 from ..perf.estimate import DATAFLOWS
 from ..perf.toml_lines import TomlLines
+from .area import AREA_MODELS
 
 __all__ = ["Axis", "METRICS", "SpecError", "Strategy", "SweepSpec", "WorkloadRef", "load_spec",
            "parse_spec"]
 
 # Network-level metrics a point has (see results.point_metrics).
 METRICS = ("cycles", "macs", "utilization", "dram_bytes", "dram_read_bytes", "dram_write_bytes",
-           "sram_read_bytes", "sram_write_bytes", "area_proxy_mtr")
+           "sram_read_bytes", "sram_write_bytes", "area_proxy_mtr", "area")
+AREA_COMPONENTS = ("mesh", "scratchpad", "accumulator", "dma_reader", "dma_writer", "control")
 STRATEGIES = ("grid", "random", "multi_fidelity")
 CONFIG_FIELDS = {f.name for f in fields(GemminiConfig)} - {"name"}
 
@@ -100,6 +106,8 @@ class SweepSpec:
     model_params: str | None
     objectives: tuple[tuple[str, str], ...]         # (metric, "min" | "max")
     strategy: Strategy
+    area_model: str = "auto"                        # see dse/area.py
+    area_components: tuple[str, ...] = AREA_COMPONENTS
 
     def base_config(self) -> GemminiConfig:
         return GemminiConfig.from_dict(self.base, source=f"{self.source} [base]")
@@ -150,7 +158,7 @@ class _Parser:
 
     def spec(self) -> SweepSpec:
         allowed = {"name", "description", "base", "parameters", "workloads", "model", "metrics",
-                   "strategy"}
+                   "strategy", "area"}
         for key in self.data:
             if key not in allowed:
                 raise self.fail(f"unknown top-level key {key!r} (expected "
@@ -164,10 +172,35 @@ class _Parser:
         except ConfigError as e:
             raise self.fail(str(e), "base") from None
         mode, dataflow, params = self.model()
+        area_model, area_components = self.area()
+        objectives = self.objectives()
+        if area_model == "none" and any(m.partition("@")[0] == "area" for m, _ in objectives):
+            raise self.fail("metric area needs an area model ([area] model = \"auto\", "
+                            "\"yosys\" or a function); use area_proxy_mtr", "metrics")
         return SweepSpec(name=name, source=self.source, base=base, axes=self.axes(),
                          workloads=self.workloads(), mode=mode, model_dataflow=dataflow,
-                         model_params=params, objectives=self.objectives(),
-                         strategy=self.strategy())
+                         model_params=params, objectives=objectives,
+                         strategy=self.strategy(), area_model=area_model,
+                         area_components=area_components)
+
+    def area(self) -> tuple[str, tuple[str, ...]]:
+        area = self.table("area")
+        extra = set(area) - {"model", "components"}
+        if extra:
+            key = sorted(extra)[0]
+            raise self.fail(f"unknown [area] key {key!r} (expected model, components)",
+                            "area", key)
+        model = area.get("model", "auto")
+        if not isinstance(model, str) or (model not in AREA_MODELS and ":" not in model):
+            raise self.fail(f"area model must be one of {', '.join(AREA_MODELS)} or "
+                            f"\"package.module:function\", got {model!r}", "area", "model")
+        components = area.get("components", list(AREA_COMPONENTS))
+        if not isinstance(components, list) or not components or any(
+                c not in AREA_COMPONENTS for c in components):
+            raise self.fail(f"area components must be a non-empty list of "
+                            f"{', '.join(AREA_COMPONENTS)}, got {components!r}",
+                            "area", "components")
+        return model, tuple(components)
 
     def axes(self) -> tuple[Axis, ...]:
         axes = []
@@ -291,10 +324,11 @@ class _Parser:
             for name in names:
                 metric, _, workload = str(name).partition("@")
                 if metric not in METRICS:
-                    hint = " (area needs the area model; use area_proxy_mtr)" if \
-                        metric == "area" else ""
-                    raise self.fail(f"unknown metric {name!r}{hint} (choose from "
+                    raise self.fail(f"unknown metric {name!r} (choose from "
                                     f"{', '.join(METRICS)})", "metrics", key)
+                if workload and metric in ("area", "area_proxy_mtr"):
+                    raise self.fail(f"metric {name!r}: {metric} is per design point, not per "
+                                    f"workload", "metrics", key)
                 if workload and workload not in labels:
                     raise self.fail(f"metric {name!r} names an unknown workload", "metrics", key)
                 out.append((str(name), sense))

@@ -21,8 +21,9 @@ from typing import Any
 from tqdm import tqdm
 
 from ..perf.estimate import ModelError
-from ..perf.gemmini_model import GemminiModelParams
+from ..perf.model_params import GemminiModelParams
 from ..perf.workload import WorkloadError, load_workload
+from .area import AreaModelError, area_function, resolve_area_model
 from .evaluate import EvalContext, analytic_encoded, expensive_encoded
 from .evaluators import resolve_evaluator
 from .executors import make_executor
@@ -67,13 +68,20 @@ def _context(spec: SweepSpec) -> EvalContext:
         params = GemminiModelParams.load(spec.model_params) if spec.model_params else None
     except ModelError as e:
         raise SpecError(f"{spec.source}: [model] params: {e}") from None
+    wanted = any(m.partition("@")[0] == "area" for m, _ in spec.objectives)
+    try:
+        area_model = resolve_area_model(spec.area_model, wanted)
+        area_function(area_model, spec.area_components)          # importable: fail now
+    except AreaModelError as e:
+        raise SpecError(f"{spec.source}: [area] model: {e}") from None
     return EvalContext(base=spec.base, labels=tuple(w.label for w in spec.workloads),
                        workloads=tuple(workloads), mode=spec.mode, dataflow=spec.model_dataflow,
-                       model_params=params, evaluator=spec.strategy.evaluator)
+                       model_params=params, evaluator=spec.strategy.evaluator,
+                       area_model=area_model, area_components=spec.area_components)
 
 
 def _store_key(spec: SweepSpec, ctx: EvalContext) -> dict[str, Any]:
-    return {"spec_digest": spec.digest(),
+    return {"spec_digest": spec.digest(), "area_model": ctx.area_model,
             "workloads": {label: w.content_hash() for label, w in zip(ctx.labels,
                                                                       ctx.workloads)}}
 
@@ -91,9 +99,9 @@ def _open_store(out_dir: Path, key: dict[str, Any], spec: SweepSpec, resume: boo
             raise SweepError(str(e)) from None
         if store.header.get("key") != key:
             store.close()
-            raise SweepError(f"{out_dir}/{STORE_NAME} was produced by a different spec or "
-                             f"different workloads; resume needs the same ones (or use a new "
-                             f"--out)")
+            raise SweepError(f"{out_dir}/{STORE_NAME} was produced by a different spec, "
+                             f"different workloads or another area model; resume needs the "
+                             f"same ones (or use a new --out)")
     else:
         store.create({"key": key, "name": spec.name, "spec_source": spec.source,
                       "created": now_utc()})

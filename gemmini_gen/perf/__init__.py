@@ -8,17 +8,17 @@
 from .area_proxy import area_proxy_mtr
 from .estimate import (Estimate, LayerEstimate, ModelError, PerfModel, estimate, get_model,
                        model_names, register_model)
-from .gemmini_model import GemminiModel, GemminiModelParams
+from .gemmini_model import GemminiModel
 from .layer import ConvShape, Layer, LayerError, LayerKind
+from .model_params import GemminiModelParams
 from .scalesim_model import ScaleSimModel
-from .tiling_estimate import TilePlan, Tiler, choose_tiles
 from .workload import (Workload, WorkloadError, builtin_workloads, load_workload, register_loader,
                        workload_from_lowering)
 
 __all__ = [
     "ConvShape", "Estimate", "GemminiModel", "GemminiModelParams", "Layer", "LayerError",
-    "LayerEstimate", "LayerKind", "ModelError", "PerfModel", "ScaleSimModel", "TilePlan", "Tiler",
-    "Workload", "WorkloadError", "area_proxy_mtr", "builtin_workloads", "choose_tiles", "estimate",
-    "get_model", "load_workload", "model_names", "register_loader", "register_model",
+    "LayerEstimate", "LayerKind", "ModelError", "PerfModel", "ScaleSimModel", "Workload",
+    "WorkloadError", "area_proxy_mtr", "builtin_workloads", "estimate", "get_model",
+    "load_workload", "model_names", "register_loader", "register_model",
     "workload_from_lowering",
 ]

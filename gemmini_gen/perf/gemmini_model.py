@@ -1,104 +1,95 @@
-"""`gemmini` mode: a model of our accelerator as built -- PROVISIONAL, not yet calibrated.
+"""`gemmini` mode: a model of our accelerator as built, on the project's tiler.
 
-First-principles model of one layer on a DIM x DIM Gemmini running the LOOP_WS schedule (ISA.md
-section 8) with double-buffered outer tiles:
+Each layer is lowered exactly as the project runs it (`layer_plan`: the tiler's `plan_matmul` /
+`plan_conv`, the one source of truth for tiles, steps and command counts), its outer tile steps are
+turned into work the hardware spends cycles on (`step_costs`: DMA requests, beats and bursts, local
+rows, mesh blocks, bank conflicts, commands) and timed as the double-buffered pipeline of the
+explicit schedule (`pipeline_timing`: per step the slowest of execute, next load, previous store and
+command issue, plus the prologue and epilogue).  The timings the RTL alone knows are the free
+parameters `GemminiModelParams`, which calibration fits (`calibration.fit_params`).
 
-* Tiles.  A `Tiler` picks tile_I x tile_J x tile_K DIM-blocks (default: `choose_tiles`, our copy of
-  the `tiled_matmul_auto` policy).  WS convolutions run as Gemmini's conv loop does: one K-block
-  group per kernel pixel, ceil(C / DIM) blocks each, so K-blocks = kh * kw * ceil(C / DIM).  That
-  loop is WS-only, so an OS convolution is modelled as a software im2col plus a GEMM.
-* Compute.  WS: each (k, j) weight block is preloaded in DIM cycles (overlapped with the previous
-  block's rows, so it only costs extra when the tile has fewer than DIM rows); every A row then takes
-  one cycle: cycles = Kb * Nb * M + Kb * Nb * tiles_i * (DIM - min(DIM, M)).  OS is the mirror image
-  with K streaming.  Each outer tile adds `tile_overhead` cycles; each layer pays the mesh fill and
-  drain (2 DIM + pipeline latencies) and `layer_overhead`.
-* DMA.  A DRAM row moves in pieces of one mvin row (MAX_BLOCK_LEN DIM-blocks) or one mvout row (one
-  block), each split into `dma_max_bytes` bus requests of ceil(bytes / bus_bytes) beats.  A channel
-  is limited by one beat per cycle and by `max_in_flight` outstanding requests of `read_latency` /
-  `write_latency` cycles.  A is reloaded for every J-tile, B for every I-tile (loop order i, j, k); WS convolutions
-  load the input feature map, not its im2col copy.  Output is written once as input-width elements.
-* Overlap.  Loads, compute and stores of different tiles overlap: cycles = fill + first tile's load
-  + max(compute, loads, stores) + last tile's store.
-
-The latencies and overheads are `GemminiModelParams`; calibration against RTL cycle counters (later)
-fits them and saves them with `GemminiModelParams.save`, so `GemminiModel(params=...)` picks them up.
+DRAM bytes, MACs and the array efficiency are the plan's own (exact: they equal the golden model's
+counts); SRAM bytes are the local rows moved (equal to the golden model's row counters) times the
+row width.  Work per unique layer shape is cached, so a network costs one plan per distinct layer.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from dataclasses import asdict
+from functools import lru_cache
 
 from ..config import GemminiConfig
+from ..tiling import TilingError
 from .estimate import Estimate, LayerEstimate, ModelError, check_dataflow
-from .layer import Layer, LayerKind
-from .tiling_estimate import Tiler, choose_tiles
+from .layer import Layer
+from .layer_plan import LayerPlan, plan_layer
+from .model_params import GemminiModelParams
+from .pipeline_timing import LayerTiming, layer_timing
+from .step_costs import StepCosts, step_costs
 from .workload import Workload
 
-__all__ = ["GemminiModel", "GemminiModelParams"]
+__all__ = ["GemminiModel", "LayerWork", "clear_plan_cache", "layer_work"]
 
 
-@dataclass(frozen=True)
-class GemminiModelParams:
-    """Free parameters of the gemmini model (cycles).  Defaults are first-principles guesses."""
-
-    read_latency: int = 40          # DRAM read request -> data
-    write_latency: int = 20         # DRAM write request -> acknowledgement
-    tile_overhead: int = 16         # per outer tile: LOOP_WS configuration and issue
-    layer_overhead: int = 64        # per layer: config commands, final fence
-    calibration: str = "provisional: uncalibrated first-principles defaults"
-
-    @classmethod
-    def load(cls, path: str | Path) -> "GemminiModelParams":
-        try:
-            data = json.loads(Path(path).read_text())
-        except OSError as e:
-            raise ModelError(f"cannot read model parameters {path}: {e.strerror}") from None
-        except json.JSONDecodeError as e:
-            raise ModelError(f"{path}: malformed JSON: {e.msg} (line {e.lineno})") from None
-        if not isinstance(data, dict):
-            raise ModelError(f"{path}: expected a JSON object of gemmini model parameters")
-        known = {f.name: f.type for f in fields(cls)}
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise ModelError(f"{path}: unknown gemmini model parameter(s): {', '.join(unknown)}")
-        for key, value in data.items():
-            wanted, label = (str, "a string") if known[key] == "str" else (int, "an integer")
-            if isinstance(value, bool) or not isinstance(value, wanted):
-                raise ModelError(f"{path}: {key} must be {label}, got {value!r}")
-        return cls(**data)
-
-    def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(asdict(self), indent=2) + "\n")
+#: Config fields the tiler never reads (tiling/: sizes, dtypes, features and the dataflow only):
+#: design points that differ only in these share one plan per layer.
+NOT_TILING = {"name": "design point", "dma_bus_bits": 64, "dma_max_bytes": 64,
+              "max_in_flight": 1, "ld_queue_length": 1, "st_queue_length": 1,
+              "ex_queue_length": 1, "rs_entries_ld": 1, "rs_entries_st": 1, "num_counters": 1,
+              "spad_read_delay": 1, "acc_latency": 1, "tile_latency": 0, "mesh_output_delay": 1}
 
 
-@dataclass(frozen=True)
-class _Stream:
-    """One DMA stream: `rows` rows of `row_bytes` contiguous bytes, moved `repeats` times in
-    pieces of at most `piece` bytes (one mvin/mvout row each)."""
+class LayerWork:
+    """A layer's plan and plan-derived work (independent of the model parameters)."""
 
-    rows: int
-    row_bytes: int
-    piece: int
-    repeats: int = 1
+    __slots__ = ("lowered", "costs")
 
-    def units(self, unit: int) -> int:
-        """Bus beats (unit = bus bytes) or bus requests (unit = dma_max_bytes) to move it."""
-        full, rest = divmod(self.row_bytes, self.piece)
-        per_row = full * -(-self.piece // unit) + -(-rest // unit)
-        return self.rows * self.repeats * per_row
+    def __init__(self, lowered: LayerPlan, config: GemminiConfig):
+        self.lowered = lowered
+        self.costs: StepCosts = step_costs(lowered, config)
 
-    def bytes(self) -> int:
-        return self.rows * self.row_bytes * self.repeats
+
+@lru_cache(maxsize=4096)
+def _cached_plan(shape: tuple, tiling_config: GemminiConfig, dataflow: str) -> LayerPlan:
+    kind, M, N, K, groups, conv = shape
+    return plan_layer(Layer("layer", kind, M, N, K, groups, conv), tiling_config, dataflow)
+
+
+@lru_cache(maxsize=4096)
+def _cached_work(shape: tuple, config: GemminiConfig, dataflow: str) -> LayerWork:
+    return LayerWork(_cached_plan(shape, config.replace(**NOT_TILING), dataflow), config)
+
+
+def _shape(layer: Layer) -> tuple:
+    return layer.kind, layer.M, layer.N, layer.K, layer.groups, layer.conv
+
+
+def layer_work(layer: Layer, config: GemminiConfig, dataflow: str) -> LayerWork:
+    """`LayerWork` of `layer`, cached by its shape (the name does not matter)."""
+    try:
+        return _cached_work(_shape(layer), config, dataflow)
+    except TilingError as e:
+        raise ModelError(f"{layer.name}: {e}") from None
+
+
+@lru_cache(maxsize=4096)
+def _cached_timing(shape: tuple, config: GemminiConfig, dataflow: str,
+                   params: GemminiModelParams) -> LayerTiming:
+    return layer_timing(_cached_work(shape, config, dataflow).costs, params, config)
+
+
+def clear_plan_cache() -> None:
+    """Forget every cached layer plan (for benchmarks of the uncached path)."""
+    _cached_plan.cache_clear()
+    _cached_work.cache_clear()
+    _cached_timing.cache_clear()
 
 
 class GemminiModel:
     mode = "gemmini"
 
-    def __init__(self, params: GemminiModelParams | None = None, tiler: Tiler | None = None):
+    def __init__(self, params: GemminiModelParams | None = None):
         self.params = params or GemminiModelParams()
-        self.tiler = tiler or choose_tiles
 
     def estimate(self, workload: Workload, config: GemminiConfig, *, dataflow: str | None = None,
                  rows: int | None = None, cols: int | None = None) -> Estimate:
@@ -107,79 +98,37 @@ class GemminiModel:
                              "are for scalesim mode")
         supported = tuple(df for df, ok in (("ws", config.has_ws), ("os", config.has_os)) if ok)
         df = check_dataflow(dataflow or supported[0], supported, self.mode)
-        layers = tuple(self._layer(layer, config, df) for layer in workload.layers)
+        layers = tuple(self.layer_estimate(layer, config, df) for layer in workload.layers)
         return Estimate(mode=self.mode, workload=workload.name, config=config, rows=config.dim,
                         cols=config.dim, dataflow=df, layers=layers, model=asdict(self.params))
 
-    # ------------------------------------------------------------------------------------------
-    def _layer(self, layer: Layer, cfg: GemminiConfig, df: str) -> LayerEstimate:
-        p, dim, es, acc = self.params, cfg.dim, cfg.input_bytes, cfg.acc_bytes
-        M, N, K = layer.M, layer.N, layer.K
-        # Gemmini's conv loop is WS-only: an OS convolution is a software im2col plus a GEMM.
-        conv = layer.conv if layer.kind is LayerKind.CONV and df == "ws" else None
-        mb, nb = -(-M // dim), -(-N // dim)
-        kb = conv.filter_h * conv.filter_w * -(-conv.channels // dim) if conv else -(-K // dim)
-        k_padded = kb * dim
-        plan = self.tiler(cfg, mb, nb, kb)
-        tiles_i, tiles_j = -(-mb // plan.tile_i), -(-nb // plan.tile_j)
-        tiles = plan.count(mb, nb, kb)
+    def layer_cycles(self, layer: Layer, config: GemminiConfig, dataflow: str) -> int:
+        """Cycles of one layer (what calibration fits)."""
+        layer_work(layer, config, dataflow)             # (names the layer in errors)
+        return _cached_timing(_shape(layer), config, dataflow, self.params).cycles
 
-        if df == "ws":
-            compute = kb * nb * M + kb * nb * tiles_i * (dim - min(dim, M))
-            mapped = K * N / (k_padded * nb * dim)
-        else:
-            compute = mb * nb * K + mb * nb * (dim - min(dim, K))
-            mapped = M * N / (mb * dim * nb * dim)
-        fill = 2 * dim + cfg.spad_read_delay + cfg.acc_latency + cfg.mesh_output_delay + \
-            cfg.tile_latency * (cfg.mesh_rows + cfg.mesh_cols)
-        compute_total = compute + tiles * p.tile_overhead
-
-        # One mvin row moves up to MAX_BLOCK_LEN DIM-blocks (<= 64 bytes); one mvout row one block.
-        mvin_piece = cfg.max_block_len * cfg.sp_row_bytes
-        # A in DRAM: rows of one pixel's channels (NHWC conv), single elements (depthwise:
-        # channels are interleaved), or rows of K (GEMM, im2col'd conv).
-        if conv:
-            a_elems, a_row = layer.input_elements(), conv.channels
-        elif layer.kind is LayerKind.DEPTHWISE:
-            a_elems, a_row = layer.input_elements() // layer.groups, 1
-        else:
-            a_elems, a_row = M * K, K
-        loads = [_Stream(a_elems // a_row, a_row * es, mvin_piece, tiles_j),
-                 _Stream(K, N * es, mvin_piece, tiles_i)]
-        stores = [_Stream(M, N * es, cfg.sp_row_bytes)]
-        load_cycles = self._channel(loads, cfg, p.read_latency)
-        store_cycles = self._channel(stores, cfg, p.write_latency)
-        first_load = load_cycles // tiles + p.read_latency
-        last_store = store_cycles // (tiles_i * tiles_j) + p.write_latency
-        steady = max(compute_total, load_cycles, store_cycles)
-        bound = ("compute", "load", "store")[[compute_total, load_cycles,
-                                              store_cycles].index(steady)]
-        one = p.layer_overhead + fill + first_load + steady + last_store
-
-        g = layer.groups
-        cycles = g * one
-        dram_read = g * sum(t.bytes() for t in loads)
-        dram_write = g * sum(t.bytes() for t in stores)
-        a_rows_fed = (kb * nb * M) if df == "ws" else (mb * nb * K)
-        b_rows_fed = (kb * nb * tiles_i * dim) if df == "ws" else (mb * nb * K)
-        acc_rows = (kb * nb * M) if df == "ws" else (mb * nb * dim)
-        sram_read = g * ((a_rows_fed + b_rows_fed) * dim * es + (acc_rows + M * nb) * dim * acc)
-        sram_write = dram_read + g * acc_rows * dim * acc
-        pes = dim * dim
+    def layer_estimate(self, layer: Layer, config: GemminiConfig, dataflow: str
+                       ) -> LayerEstimate:
+        work = layer_work(layer, config, dataflow)
+        plan, costs = work.lowered.plan, work.costs
+        timing = _cached_timing(_shape(layer), config, dataflow, self.params)
+        pes = config.dim * config.dim
+        sram_read = (costs.sp_rows_read * config.sp_row_bytes
+                     + costs.acc_rows_read * config.acc_row_bytes)
+        sram_write = (costs.sp_rows_written * config.sp_row_bytes
+                      + costs.acc_rows_written * config.acc_row_bytes)
+        t = plan.tiles
         return LayerEstimate(
-            name=layer.name, kind=layer.kind.value, M=M, N=N, K=K, groups=g, macs=layer.macs,
-            cycles=cycles, utilization=layer.macs / (cycles * pes), mapping_efficiency=mapped,
-            compute_utilization=layer.macs / (g * compute * pes), dram_read_bytes=dram_read,
-            dram_write_bytes=dram_write, sram_read_bytes=sram_read, sram_write_bytes=sram_write,
-            details={"tile_i": plan.tile_i, "tile_j": plan.tile_j, "tile_k": plan.tile_k,
-                     "tiles": tiles, "compute_cycles": g * compute_total,
-                     "load_cycles": g * load_cycles, "store_cycles": g * store_cycles,
-                     "bound": bound})
-
-    @staticmethod
-    def _channel(streams: list[_Stream], cfg: GemminiConfig, latency: int) -> int:
-        """Cycles one DMA channel needs: one beat per cycle, at most `max_in_flight` bus
-        requests (of <= dma_max_bytes) waiting `latency` cycles each."""
-        beats = sum(s.units(cfg.bus_bytes) for s in streams)
-        requests = sum(s.units(cfg.dma_max_bytes) for s in streams)
-        return max(beats, -(-requests * latency // cfg.max_in_flight))
+            name=layer.name, kind=layer.kind.value, M=layer.M, N=layer.N, K=layer.K,
+            groups=layer.groups, macs=layer.macs, cycles=timing.cycles,
+            utilization=layer.macs / (timing.cycles * pes),
+            mapping_efficiency=plan.array_efficiency,
+            compute_utilization=layer.macs / (timing.execute * pes),
+            dram_read_bytes=plan.dram_bytes_read, dram_write_bytes=plan.dram_bytes_written,
+            sram_read_bytes=sram_read, sram_write_bytes=sram_write,
+            details={"tile_i": t.tile_i, "tile_j": t.tile_j, "tile_k": t.tile_k,
+                     "steps": plan.steps, "order": plan.order, "commands": plan.total_commands,
+                     "compute_cycles": timing.execute, "load_cycles": timing.load,
+                     "store_cycles": timing.store, "issue_cycles": timing.issue,
+                     "prologue_cycles": timing.prologue, "epilogue_cycles": timing.epilogue,
+                     "bound": timing.bound})

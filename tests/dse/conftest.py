@@ -43,6 +43,9 @@ gemms = "gemms.toml"
 [model]
 mode = "gemmini"
 
+[area]
+model = "none"
+
 [metrics]
 minimize = ["cycles", "area_proxy_mtr"]
 

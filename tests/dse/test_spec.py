@@ -1,5 +1,6 @@
 """Sweep specs: every form of range, and one-line errors that name the file and line."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -86,7 +87,9 @@ def test_shipped_example_parses():
     (("dataflow = \"IS\"", "dataflow = \"XS\""), "t.toml:20: scalesim model dataflow must be"),
     (("mode = \"scalesim\"", "mode = \"gemmini\""), "t.toml:20: gemmini model dataflow must be one "
                                                     "of os, ws, got 'IS'"),
-    (("\"cycles@r18\"", "\"area\""), "t.toml:23: unknown metric 'area' (area needs the area model"),
+    (("\"cycles@r18\"", "\"area@r18\""), "t.toml:23: metric 'area@r18': area is per design "
+                                             "point"),
+    (("\"cycles@r18\"", "\"latency\""), "t.toml:23: unknown metric 'latency' (choose from"),
     (("\"cycles@r18\"", "\"cycles@r50\""), "t.toml:23: metric 'cycles@r50' names an unknown"),
     (("kind = \"multi_fidelity\"", "kind = \"anneal\""), "t.toml:27: strategy kind must be one"),
     (("samples = 10", "samples = -1"), "t.toml:29: strategy samples must be a non-negative"),
@@ -121,3 +124,25 @@ def test_random_needs_samples(tmp_path):
     text = GOOD.replace('kind = "multi_fidelity"', 'kind = "random"').replace("samples = 10\n", "")
     with pytest.raises(SpecError, match="random sampling needs samples"):
         parse_spec(text, source="t.toml")
+
+
+@pytest.mark.parametrize("area, message", [
+    ('model = "none"', "metric area needs an area model"),
+    ('model = "magic"', "area model must be one of auto, yosys, none"),
+    ('components = ["mesh", "fpu"]', "area components must be a non-empty list"),
+    ('model = "yosys"\nsynthesize = true', "unknown [area] key 'synthesize'"),
+])
+def test_area_errors(tmp_path, area, message):
+    text = GOOD.replace('"area_proxy_mtr"]', '"area"]') + f"\n[area]\n{area}\n"
+    with pytest.raises(SpecError, match=re.escape(message)):
+        parse_spec(text, source="t.toml", base_dir=tmp_path)
+
+
+def test_area_settings_and_components_match_the_area_package(tmp_path):
+    from gemmini_gen.area import COMPONENTS
+    spec = parse_spec(GOOD, source="t.toml", base_dir=tmp_path)
+    assert (spec.area_model, spec.area_components) == ("auto", COMPONENTS)
+    text = GOOD + '\n[area]\nmodel = "pkg.mod:area"\ncomponents = ["mesh"]\n'
+    spec = parse_spec(text, source="t.toml", base_dir=tmp_path)
+    assert (spec.area_model, spec.area_components) == ("pkg.mod:area", ("mesh",))
+    assert spec.digest() != parse_spec(GOOD, source="t.toml", base_dir=tmp_path).digest()

@@ -3,11 +3,12 @@ resume, strategies and the multi-fidelity stage with a stand-in expensive evalua
 
 import csv
 import json
+import re
 
 import pytest
 
 from gemmini_gen.config import GemminiConfig
-from gemmini_gen.dse import EvaluatorError, SweepError, load_spec, run_sweep
+from gemmini_gen.dse import EvaluatorError, SpecError, SweepError, load_spec, run_sweep
 from gemmini_gen.dse.store import ResultsStore
 from gemmini_gen.perf import estimate, load_workload
 
@@ -85,7 +86,7 @@ def test_resume_refuses_a_different_spec(make_spec, tmp_path):
     sweep(make_spec(), out)
     changed = make_spec().read_text().replace('mode = "gemmini"', 'mode = "scalesim"')
     (tmp_path / "spec.toml").write_text(changed)
-    with pytest.raises(SweepError, match="different spec or different workloads"):
+    with pytest.raises(SweepError, match="different spec, different workloads"):
         sweep(tmp_path / "spec.toml", out, resume=True)
 
 
@@ -149,3 +150,39 @@ def test_unknown_evaluator_fails_before_the_sweep(make_spec, tmp_path):
     with pytest.raises(EvaluatorError, match="needs module gemmini_gen.rtl.perf_evaluator"):
         sweep(spec, tmp_path / "x")
     assert not (tmp_path / "x" / "results.jsonl").exists()
+
+
+def test_area_model_fills_the_area_metric(make_spec, tmp_path, standin_path):
+    text = make_spec().read_text().replace('model = "none"', 'model = "standin_evaluator:area"')
+    text = text.replace('minimize = ["cycles", "area_proxy_mtr"]', 'minimize = ["cycles", "area"]')
+    (tmp_path / "spec.toml").write_text(text)
+    out = tmp_path / "area"
+    sweep(tmp_path / "spec.toml", out)
+    doc = json.loads((out / "results.json").read_text())
+    ok = [p for p in doc["points"] if p["status"] == "ok"]
+    for p in ok:
+        config = GemminiConfig.from_dict(p["config"])
+        assert p["area"] == config.dim ** 2 + config.sp_capacity_kib / 4
+    with (out / "results.csv").open() as f:
+        all_rows = [r for r in csv.DictReader(f) if r["workload"] == "ALL"]
+    assert sorted(float(r["area"]) for r in all_rows) == sorted(p["area"] for p in ok)
+    # The Pareto front is over cycles and the area model's figure.
+    front = {p["id"] for p in ok if p["pareto_rank"] == 0}
+    for p in ok:
+        dominated = any(q["totals"]["cycles"] <= p["totals"]["cycles"] and q["area"] <= p["area"]
+                        and (q["totals"]["cycles"], q["area"]) != (p["totals"]["cycles"],
+                                                                   p["area"]) for q in ok)
+        assert (p["id"] in front) == (not dominated)
+
+
+def test_area_metric_without_yosys_is_refused(make_spec, tmp_path, monkeypatch):
+    import gemmini_gen.area.yosys as yosys
+    monkeypatch.setattr(yosys, "yosys_available", lambda: "no Yosys here")
+    for model, message in (("auto", "[area] model: metric area needs the Yosys area model: no "
+                                    "Yosys here"), ("yosys", "[area] model: metric area needs")):
+        text = make_spec().read_text().replace('model = "none"', f'model = "{model}"')
+        text = text.replace('"area_proxy_mtr"]', '"area"]')
+        (tmp_path / "spec.toml").write_text(text)
+        with pytest.raises(SpecError, match=re.escape(message)):
+            sweep(tmp_path / "spec.toml", tmp_path / model)
+        assert not (tmp_path / model).exists()

@@ -1,29 +1,178 @@
-"""gemmini mode (provisional, uncalibrated): tile choice by hand, and the properties any model of the
-accelerator must have (bounds, monotonicity, pluggable tiler and parameters)."""
+"""gemmini mode on the real tiler: the work it counts equals what the golden model does with the
+exact program, the DMA arithmetic equals the DMA's, the timing follows the documented pipeline
+formula, and the properties any model of the accelerator must have (bounds, monotonicity)."""
 
-import dataclasses
+import itertools
 
+import numpy as np
 import pytest
+from amaranth.hdl import Fragment
 
 from gemmini_gen.config import Dataflow, preset
-from gemmini_gen.perf import (ConvShape, GemminiModel, GemminiModelParams, Layer, TilePlan,
-                              Workload, choose_tiles, estimate, load_workload)
+from gemmini_gen.golden.machine import GoldenMachine
+from gemmini_gen.hw.dma.params import DMAParams
+from gemmini_gen.hw.mesh_with_delays import MeshWithDelays
+from gemmini_gen.perf import (ConvShape, GemminiModel, GemminiModelParams, Layer, Workload,
+                              estimate, load_workload)
+from gemmini_gen.perf.dma_traffic import BusGeometry, stream_costs
 from gemmini_gen.perf.estimate import ModelError
+from gemmini_gen.perf.gemmini_model import layer_work
+from gemmini_gen.perf.pipeline_timing import MeshTiming, mesh_timing
+from gemmini_gen.tiling import plan_matmul
 
 CFG = preset("default")
+# DIM 4 with 1 KiB memories: tiles of a few blocks, so every layer takes many steps.
+CRAMPED = preset("small").replace(sp_capacity_kib=1, acc_capacity_kib=1, sp_banks=1,
+                                  acc_banks=1)
+
+LAYERS = [
+    Layer.gemm("gemm", 37, 29, 51),
+    Layer.from_conv("conv3x3", ConvShape.standard(
+        ifmap_h=9, ifmap_w=7, filter_h=3, filter_w=3, channels=5, num_filters=11, pad_h=1,
+        pad_w=1, stride_h=2, stride_w=1)),
+    Layer.from_conv("pointwise", ConvShape.standard(
+        ifmap_h=5, ifmap_w=6, filter_h=1, filter_w=1, channels=13, num_filters=7)),
+    Layer.depthwise("depthwise", ConvShape.standard(
+        ifmap_h=6, ifmap_w=6, filter_h=3, filter_w=3, channels=6, num_filters=2, pad_h=1,
+        pad_w=1)),
+    # SCALE-Sim geometry: the partial window at the edge (ceil rounding) becomes padding.
+    Layer.from_conv("scalesim", ConvShape.scalesim(
+        ifmap_h=10, ifmap_w=9, filter_h=3, filter_w=3, channels=3, num_filters=5, stride_h=2,
+        stride_w=2)),
+]
 
 
-def test_tile_choice_by_hand():
-    # default: SP_ROWS 16384, ACC_ROWS 1024, DIM 16.  Half of each per tile: 8192 / 512 rows.
-    # Start: tile_I = tile_J = isqrt(512/16) = 5, tile_K = (16384/4/16) / 5 = 51:
-    #   A+B rows (5*51 + 51*5)*16 = 8160 <= 8192, C rows 5*5*16 = 400 <= 512.
-    # Growing J, I or K by one needs 8976, 8976 or 8320 A+B rows: too many.
-    assert choose_tiles(CFG, 100, 100, 100) == TilePlan(5, 5, 51)
-    assert choose_tiles(CFG, 2, 3, 4) == TilePlan(2, 3, 4)          # the whole problem fits
-    # Small K: grows J then I until C fills its half (I*J <= 32).
-    plan = choose_tiles(CFG, 100, 100, 1)
-    assert plan.tile_k == 1 and plan.tile_i * plan.tile_j * 16 <= 512
-    assert (plan.tile_i + 1) * plan.tile_j * 16 > 512 and plan.tile_i * (plan.tile_j + 1) * 16 > 512
+class RecordingMachine(GoldenMachine):
+    """The golden model, noting every DRAM row transfer (address, rows, stride, bytes)."""
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.reads, self.writes = [], []
+
+    def dram_read(self, index, inst, addr, rows, stride, row_bytes):
+        self.reads.append((addr, rows, stride, row_bytes))
+        return super().dram_read(index, inst, addr, rows, stride, row_bytes)
+
+    def dram_write(self, index, inst, addr, data, stride):
+        self.writes.append((addr, data.shape[0], stride, data.shape[1]))
+        return super().dram_write(index, inst, addr, data, stride)
+
+
+def dma_totals(params: DMAParams, transfers) -> tuple[int, int, int]:
+    """Requests, beats and bursts the DMA issues for row transfers (its Python twins)."""
+    requests = beats = bursts = 0
+    for addr, rows, stride, nbytes in transfers:
+        for r in range(rows):
+            requests += 1
+            beats += params.row_beats(addr + r * stride, nbytes)
+            bursts += len(params.row_bursts(addr + r * stride, nbytes))
+    return requests, beats, bursts
+
+
+@pytest.mark.parametrize("config", [CRAMPED, preset("medium")], ids=["cramped4", "medium8"])
+@pytest.mark.parametrize("dataflow", ["ws", "os"])
+@pytest.mark.parametrize("layer", LAYERS, ids=lambda layer: layer.name)
+def test_counted_work_equals_the_golden_run(config, dataflow, layer):
+    work = layer_work(layer, config, dataflow)
+    tiled = work.lowered.call.program(config)
+    assert sum(m for m, _, _ in tiled.plan.jobs) == layer.M * layer.groups
+    rng = np.random.default_rng(7)
+    memory = tiled.load(**{name: rng.integers(-3, 4, port.shape)
+                           for name, port in tiled.inputs.items()})
+    machine = RecordingMachine(config)
+    machine.execute(tiled.program, memory)
+    stats, costs = machine.stats, work.costs
+    assert (costs.sp_rows_read, costs.sp_rows_written, costs.acc_rows_read,
+            costs.acc_rows_written) == (stats.sp_rows_read, stats.sp_rows_written,
+                                        stats.acc_rows_read, stats.acc_rows_written)
+    dma = DMAParams.from_config(config)
+    assert (int(costs.load_requests.sum()), int(costs.load_beats.sum()),
+            int(costs.load_bursts.sum())) == dma_totals(dma, machine.reads)
+    assert (int(costs.store_requests.sum()), int(costs.store_beats.sum()),
+            int(costs.store_bursts.sum())) == dma_totals(dma, machine.writes)
+    assert int(costs.commands.sum()) + 5 == len(tiled.program.commands)   # + the 5 configs
+    est = GemminiModel().layer_estimate(layer, config, dataflow)
+    assert (est.dram_read_bytes, est.dram_write_bytes) == (stats.dram_bytes_read,
+                                                           stats.dram_bytes_written)
+    assert est.sram_read_bytes == (stats.sp_rows_read * config.sp_row_bytes
+                                   + stats.acc_rows_read * config.acc_row_bytes)
+
+
+@pytest.mark.parametrize("bus,burst", [(1, 64), (8, 64), (16, 64), (64, 64), (16, 128),
+                                       (32, 4096)])
+def test_stream_costs_equal_the_dma_arithmetic(bus, burst):
+    params = DMAParams(bus_bytes=bus, max_row_bytes=4096, burst_bytes=burst, max_in_flight=4)
+    geo = BusGeometry(bus, burst)
+    rng = np.random.default_rng(bus * burst)
+    for pitch, piece in itertools.product((0, 7, 64, 147, 200, 4096 + 3), (16, 64)):
+        offsets = rng.integers(0, 3 * burst, 6)
+        lengths = rng.integers(0, 300, 6)
+        first = rng.integers(0, 500, 6)
+        rows = rng.integers(0, 70, 6)
+        requests, beats, bursts = stream_costs(geo, pitch, piece, offsets, lengths, first, rows)
+        for i in range(6):
+            expected = dma_totals(params, [
+                (first[i] * pitch + offsets[i] + p, rows[i], pitch, min(piece, lengths[i] - p))
+                for p in range(0, lengths[i], piece)])
+            assert (requests[i], beats[i], bursts[i]) == expected
+
+
+def test_the_plan_is_the_tilers():
+    layer = Layer.gemm("g", 512, 512, 512)
+    est = GemminiModel().layer_estimate(layer, CFG, "ws")
+    plan = plan_matmul(CFG, 512, 512, 512, bias="row")
+    assert (est.details["tile_i"], est.details["tile_j"], est.details["tile_k"]) == \
+        plan.tiles.as_tuple()
+    assert est.details["steps"] == plan.steps and est.details["commands"] == plan.total_commands
+    assert est.dram_read_bytes == plan.dram_bytes_read
+    assert est.mapping_efficiency == plan.array_efficiency
+
+
+def test_one_step_by_hand():
+    # 16x16x16 on the default config: one step of one pair, every operand a 16x16 block.
+    # Loads: A and B 16 rows of 16 B (1 beat, 1 burst each), the bias 16 rows of 64 B (4 beats,
+    # 1 burst): 96 beats, 48 bursts, 48 local rows; (48 * (40 + 2) + 96) / 16 in flight -> 132.
+    # Stores: 16 rows of 16 B: (16 * 42 + 16) / 16 = 43.  Execute: 16.  Issue: 6 commands.
+    est = GemminiModel().layer_estimate(Layer.gemm("g", 16, 16, 16), CFG, "ws")
+    d = est.details
+    assert (d["load_cycles"], d["store_cycles"], d["compute_cycles"], d["issue_cycles"]) == \
+        (132, 43, 16, 6)
+    mesh = mesh_timing(CFG)
+    assert d["prologue_cycles"] == 132 + 40 + 2
+    assert d["epilogue_cycles"] == mesh.latency_ws + 16 + CFG.acc_latency + 43 + 40 + 2
+    assert est.cycles == 16 + d["prologue_cycles"] + 16 + d["epilogue_cycles"]
+    os_est = GemminiModel().layer_estimate(Layer.gemm("g", 16, 16, 16), CFG, "os")
+    assert os_est.details["epilogue_cycles"] - d["epilogue_cycles"] == \
+        mesh.latency_os - mesh.latency_ws
+
+
+@pytest.mark.parametrize("config", [
+    preset("small"), preset("medium").replace(tile_latency=1, mesh_output_delay=2),
+    preset("small").replace(tile_rows=2, tile_cols=2, mesh_rows=2, mesh_cols=2)])
+def test_mesh_timing_is_the_built_arrays(config):
+    mesh = MeshWithDelays(config, cells="inline")
+    Fragment.get(mesh, None)
+    assert mesh_timing(config) == MeshTiming(mesh.latency_ws, mesh.latency_os, mesh.block_cycles)
+
+
+def test_design_points_share_plans_but_not_timing():
+    layer = Layer.gemm("g", 300, 200, 500)
+    narrow = layer_work(layer, CFG.replace(dma_bus_bits=64, max_in_flight=4), "ws")
+    wide = layer_work(layer, CFG, "ws")
+    assert narrow.lowered is wide.lowered                   # one plan: the tiler ignores the bus
+    assert (narrow.costs.load_beats > wide.costs.load_beats).any()
+    assert GemminiModel().layer_cycles(layer, CFG.replace(dma_bus_bits=64, max_in_flight=4),
+                                       "ws") > GemminiModel().layer_cycles(layer, CFG, "ws")
+
+
+def test_scratchpad_bank_conflicts():
+    layer = Layer.gemm("g", 64, 64, 64)
+    one_bank = CFG.replace(sp_banks=1)
+    for dataflow, extra in (("os", 64), ("ws", 16)):     # pairs / preloaded pairs per step
+        free = GemminiModel().layer_estimate(layer, CFG, dataflow).details["compute_cycles"]
+        shared = GemminiModel().layer_estimate(layer, one_bank, dataflow)
+        assert free == 64 * 16
+        assert shared.details["compute_cycles"] == free + extra * 16
 
 
 @pytest.mark.parametrize("name", ["resnet18", "digits_cnn"])
@@ -38,7 +187,8 @@ def test_bounds(name, dataflow):
         # At least the compulsory traffic (int8: one byte per element).
         assert layer.dram_read_bytes >= source.input_elements() + source.weight_elements()
         assert layer.dram_write_bytes == source.output_elements()
-        assert layer.details["bound"] in ("compute", "load", "store")
+        assert layer.details["bound"] in ("compute", "load", "store", "issue")
+        assert layer.cycles >= layer.details["compute_cycles"]
     assert est.dataflow == dataflow
 
 
@@ -46,37 +196,15 @@ def test_memory_system_monotonic():
     wl = load_workload("resnet18")
     base = preset("small")          # DIM 4, 64-bit bus: memory matters here
     cycles = [estimate(wl, base.replace(dma_bus_bits=b), mode="gemmini").total_cycles
-              for b in (64, 128, 256)]
-    assert cycles[0] >= cycles[1] >= cycles[2]
+              for b in (32, 64, 128)]
+    assert cycles[0] > cycles[1] >= cycles[2]
     in_flight = [estimate(wl, base.replace(max_in_flight=n), mode="gemmini").total_cycles
                  for n in (1, 4, 16)]
     assert in_flight[0] > in_flight[1] >= in_flight[2]
     slow = GemminiModelParams(read_latency=400)
-    assert GemminiModel(params=slow).estimate(wl, base).total_cycles > cycles[0]
-
-
-def test_traffic_counts_reloads():
-    # A GEMM whose A must be re-read for each J tile: DRAM reads exceed the compulsory traffic.
-    layer = Layer.gemm("g", 512, 4096, 512)
-    est = estimate(Workload("w", (layer,)), CFG, mode="gemmini")
-    one = est.layers[0]
-    assert one.dram_read_bytes > (512 * 512 + 512 * 4096)
-    assert one.dram_write_bytes == 512 * 4096
-
-
-def test_pluggable_tiler():
-    calls = []
-
-    def tiny_tiles(config, bi, bj, bk):
-        calls.append((bi, bj, bk))
-        return TilePlan(1, 1, 1)
-
-    wl = Workload("w", (Layer.gemm("g", 64, 64, 64),))
-    own = GemminiModel(tiler=tiny_tiles).estimate(wl, CFG)
-    default = GemminiModel().estimate(wl, CFG)
-    assert calls == [(4, 4, 4)]
-    assert own.layers[0].details["tiles"] == 64
-    assert own.total_cycles > default.total_cycles      # 64 tiles pay 64 tile overheads
+    assert GemminiModel(params=slow).estimate(wl, base).total_cycles > cycles[1]
+    slow_issue = GemminiModelParams(command_cycles=3)
+    assert GemminiModel(params=slow_issue).estimate(wl, base).total_cycles > cycles[1]
 
 
 def test_params_round_trip(tmp_path):
@@ -86,6 +214,7 @@ def test_params_round_trip(tmp_path):
     assert GemminiModelParams.load(path) == params
     for text, message in [('{"read_latency": 1, "bogus": 2}', "unknown gemmini model parameter"),
                           ('{"read_latency": "fast"}', "read_latency must be an integer"),
+                          ('{"step_overhead": -1}', "step_overhead must be a non-negative"),
                           ("[1]", "expected a JSON object"), ("{", "malformed JSON")]:
         path.write_text(text)
         with pytest.raises(ModelError, match=message):
@@ -109,12 +238,23 @@ def test_dataflow_and_array_options():
         estimate(wl, CFG, mode="gemmini", rows=8, cols=8)
 
 
-def test_depthwise_is_groups_of_one_channel():
+def test_a_config_too_small_for_any_tile_is_a_model_error():
+    cramped = CFG.replace(mesh_rows=32, mesh_cols=32, sp_capacity_kib=4, acc_capacity_kib=4,
+                          sp_banks=1, acc_banks=1)
+    with pytest.raises(ModelError, match="^fc: no tiling fits"):
+        estimate(Workload("w", (Layer.gemm("fc", 5, 5, 5),)), cramped, mode="gemmini")
+
+
+def test_depthwise_runs_all_channels_in_one_program():
     shape = ConvShape.standard(ifmap_h=14, ifmap_w=14, filter_h=3, filter_w=3, channels=32,
                                num_filters=1, pad_h=1, pad_w=1)
-    dw = Layer.depthwise("dw", shape)
-    single = dataclasses.replace(dw, groups=1,
-                                 conv=dataclasses.replace(shape, channels=1))
-    est = estimate(Workload("w", (dw, single)), CFG, mode="gemmini")
-    assert est.layers[0].cycles == 32 * est.layers[1].cycles
-    assert est.layers[0].dram_read_bytes == 32 * est.layers[1].dram_read_bytes
+    work = layer_work(Layer.depthwise("dw", shape), CFG, "ws")
+    assert len(work.lowered.plan.jobs) == 32 and work.lowered.plan.jobs[0] == (196, 1, 9)
+    one = GemminiModel().layer_estimate(Layer.depthwise("dw", shape), CFG, "ws")
+    single = GemminiModel().layer_estimate(
+        Layer.depthwise("dw1", ConvShape.standard(ifmap_h=14, ifmap_w=14, filter_h=3, filter_w=3,
+                                                  channels=1, num_filters=1, pad_h=1, pad_w=1)),
+        CFG, "ws")
+    # One pipeline across the groups: cheaper than 32 separate programs.
+    assert one.cycles < 32 * single.cycles
+    assert one.dram_read_bytes == 32 * single.dram_read_bytes
