@@ -6,6 +6,7 @@ design point into a directory, all or nothing:
 
 * ``<top>.v``: the Verilog (top module ``<top>``);
 * ``gemmini_params.h``: the C header (`gemmini_gen.header`);
+* ``gemmini.h``: Gemmini's C instruction macros (`gemmini_gen.software.render_isa_header`);
 * ``config.json``: the config, its derived sizes and content hash, the top and its Verilog file with
   sha256, the array timing, and the tool versions.  `GemminiConfig.load` reads it back.
 
@@ -33,6 +34,7 @@ from amaranth.lib import wiring
 
 from .config import ConfigError, GemminiConfig
 from .header import render_params_header
+from .software import render_isa_header
 
 __all__ = ["DEFAULT_TOP", "LINT_WAIVERS", "TOPS", "build_top", "convert", "lint", "manifest",
            "tool_versions", "write_design"]
@@ -159,7 +161,7 @@ def write_design(config: GemminiConfig, out_dir: str | Path, *, top: str = DEFAU
     verilog_text = convert(component, top)
     info = manifest(config, top, component, verilog_file, verilog_text)
     files = {verilog_file: verilog_text, "gemmini_params.h": render_params_header(config),
-             "config.json": json.dumps(info, indent=2) + "\n"}
+             "gemmini.h": render_isa_header(), "config.json": json.dumps(info, indent=2) + "\n"}
 
     parent = out_dir.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)

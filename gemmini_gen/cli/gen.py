@@ -7,7 +7,7 @@
 The config starts from the preset, the config file (.toml, or a .json such as a previous
 ``config.json``) or the default design, then the flags override single fields.  Output goes to
 ``--out`` (default ``rtl_out/<config slug>/``), which is replaced as a whole: ``<top>.v``,
-``gemmini_params.h`` and ``config.json`` (see `gemmini_gen.emit`).  Bad flags or an invalid config:
+``gemmini_params.h``, ``gemmini.h`` and ``config.json`` (see `gemmini_gen.emit`).  Bad flags or an invalid config:
 one line ``gemmini-gen: error: ...`` on stderr, exit status 2, nothing written.
 """
 
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     seconds = time.monotonic() - start
-    print(f"{PROG}: {config} -> {out}/ ({info['verilog']['file']}, gemmini_params.h, "
+    print(f"{PROG}: {config} -> {out}/ ({info['verilog']['file']}, gemmini_params.h, gemmini.h, "
           f"config.json) in {seconds:.1f} s")
     return 0
 

@@ -25,7 +25,8 @@ def test_writes_verilog_header_and_manifest(tmp_path, capsys):
     out = tmp_path / "design"
     code, stdout, stderr = run(["--preset", "small", "--top", "mesh", "--out", out], capsys)
     assert code == 0 and stderr == ""
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "gemmini_params.h", "mesh.v"]
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "gemmini.h", "gemmini_params.h",
+                                                     "mesh.v"]
     info = json.loads((out / "config.json").read_text())
     verilog = (out / "mesh.v").read_text()
     assert info["top"] == "mesh" and info["verilog"]["file"] == "mesh.v"
@@ -44,7 +45,7 @@ def test_default_top_is_the_accelerator(tmp_path, capsys):
     code, _, stderr = run(["--preset", "small", "--out", out], capsys)
     assert code == 0 and stderr == ""
     assert sorted(p.name for p in out.iterdir()) == ["accelerator.v", "config.json",
-                                                     "gemmini_params.h"]
+                                                     "gemmini.h", "gemmini_params.h"]
     info = json.loads((out / "config.json").read_text())
     verilog = (out / "accelerator.v").read_text()
     assert info["top"] == "accelerator" and info["verilog"]["file"] == "accelerator.v"
