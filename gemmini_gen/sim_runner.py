@@ -35,7 +35,7 @@ LEAN_FLAGS = (
     "--x-initial", "fast", "--noassert", "--output-split-cfuncs", "500",
 )
 # Bump when the build recipe changes so stale cached builds are not reused.
-_RECIPE_VERSION = "1"
+_RECIPE_VERSION = "2"
 
 
 class SimulationFailed(AssertionError):
@@ -64,16 +64,17 @@ def verilator_env() -> dict[str, str]:
     return {"PATH": path, "MAKEFLAGS": " ".join(makeflags)}
 
 
-def _top_ports(verilog: str, top: str) -> list[str]:
-    """Port names of module `top` in Amaranth-style Verilog (`input`/`output` declarations)."""
+def _top_ports(verilog: str, top: str) -> list[tuple[str, str]]:
+    """``(direction, name)`` of every port of module `top` in Amaranth-style Verilog (`input`/
+    `output`/`inout` declarations in the body, or an ANSI-style header)."""
     m = re.search(rf"^module\s+\\?{re.escape(top)}\s*\((.*?)\);(.*?)^endmodule", verilog,
                   re.S | re.M)
     if not m:
         raise ValueError(f"module {top!r} not found in the Verilog sources")
     body = m.group(2)
-    ports = re.findall(r"^\s*(?:input|output|inout)\b[^;]*?\\?([A-Za-z_][\w$.]*)\s*;", body, re.M)
+    ports = re.findall(r"^\s*(input|output|inout)\b[^;]*?\\?([A-Za-z_][\w$.]*)\s*;", body, re.M)
     if not ports:  # ANSI-style header
-        ports = re.findall(r"(?:input|output|inout)\b[^,;)]*?\\?([A-Za-z_][\w$.]*)\s*(?:,|$)",
+        ports = re.findall(r"(input|output|inout)\b[^,;)]*?\\?([A-Za-z_][\w$.]*)\s*(?:,|$)",
                            m.group(1), re.M)
     return ports
 
@@ -121,7 +122,9 @@ class SimBuild:
         name = log_name or (testcase if isinstance(testcase, str) else test_module)
         results = self.build_dir / "results" / f"{name}-{os.getpid()}-{time.monotonic_ns()}.xml"
         results.parent.mkdir(parents=True, exist_ok=True)
-        env = {**verilator_env(), **(extra_env or {})}
+        # The simulator process needs no BLAS worker threads (they spin and take CPU from it).
+        env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", **verilator_env(),
+               **(extra_env or {})}
         saved = os.environ.get("PYTEST_CURRENT_TEST")
         os.environ.pop("PYTEST_CURRENT_TEST", None)   # we check results ourselves, not sys.exit
         try:
@@ -181,7 +184,10 @@ def build(top: str, sources: Sequence[Path | str], *, waves: bool = False,
         raise ValueError(f"module {top!r} not found in {', '.join(map(str, sources))}")
     build_dir.mkdir(parents=True, exist_ok=True)
     lines = ["`verilator_config"]
-    lines += [f'public_flat_rw -module "{top}" -var "{p}"' for p in ports]
+    # Outputs are read-only: a writable signal counts as an input of the logic that reads it, which
+    # Verilator then re-evaluates at every evaluation (its "input combinational" region).
+    lines += [f'public_flat_{"rd" if direction == "output" else "rw"} -module "{top}" -var "{p}"'
+              for direction, p in ports]
     for item in public:
         module, signal = item.rsplit(".", 1)
         lines.append(f'public_flat_rw -module "{module}" -var "{signal}"')
@@ -209,7 +215,7 @@ def build(top: str, sources: Sequence[Path | str], *, waves: bool = False,
                     _runner=runner)
 
 
-def _try_ports(text: str, top: str) -> list[str] | None:
+def _try_ports(text: str, top: str) -> list[tuple[str, str]] | None:
     try:
         return _top_ports(text, top)
     except ValueError:

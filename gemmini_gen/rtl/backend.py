@@ -134,6 +134,7 @@ class RtlBackend:
                                f"{self.wall_limit!r}")
         self.last_build = None
         self.last_wall_seconds: list[float] = []    # simulation time of each program, last run
+        self.last_cpu_seconds: list[float] = []     # CPU time of the simulator process, the same
         self.last_memory_bytes = 0                  # memory model size of the last run
 
     # ------------------------------------------------------------------------------------------
@@ -178,6 +179,7 @@ class RtlBackend:
                 raise RtlSimulationError("the simulation wrote no results (did it crash?)")
             outcome = json.loads(results_file.read_text())["jobs"]
             self.last_wall_seconds = [job["wall_seconds"] for job in outcome]
+            self.last_cpu_seconds = [job["cpu_seconds"] for job in outcome]
             results = []
             for job, prep, res in zip(jobs, prepared, outcome):
                 try:

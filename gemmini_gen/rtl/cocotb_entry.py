@@ -167,7 +167,7 @@ class Session:
         records = np.fromfile(commands, dtype=np.uint8).reshape(-1, RECORD_BYTES)
         loaded = await self.start(job, records, tag)
         responses: list[int] = []
-        wall = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         limit = self.setup.get("wall_limit_s")
         poll, outcome = FIRST_POLL, "done"
         while True:
@@ -185,9 +185,9 @@ class Session:
             if limit and time.perf_counter() - wall > limit:
                 outcome = "timeout"
                 break
-        wall = time.perf_counter() - wall
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         return {"outcome": outcome, "responses": responses, "total": len(records),
-                "wall_seconds": wall, **self.status()}
+                "wall_seconds": wall, "cpu_seconds": cpu, **self.status()}
 
 
 @cocotb.test()
