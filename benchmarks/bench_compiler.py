@@ -14,13 +14,16 @@ the elements the host requantizes.
 Then the digits CNN (int8 QDQ) on the accelerator: images/s through `BackendGemmExecutor` on the golden
 backend for several batch sizes and configs (tiled programs built once, then reused), a per-layer table of
 the golden model's instruction-level counts (computes, useful MACs, MAC slots of the issued computes and
-their ratio), and with --rtl the same images on the RTL backend: cycles per image, utilization from
-cycles, and wall time per image (simulator start-up included), and the per-channel CNN with its
-requantization on the host (full-width read-out) or on the accelerator (one program per column scale).
+their ratio), and with --rtl the same images on the RTL backend for each batch size: cycles per image,
+wall and CPU time per image (simulator start-up included; CPU of this process and the simulators),
+whether every output equals the golden model's, and per layer the program length, utilization from
+cycles and cycles per image; then the per-channel CNN with its requantization on the host (full-width
+read-out) or on the accelerator (one program per column scale).
 
     python benchmarks/bench_compiler.py [--repeat 20] [--data tests/data/onnx/digits]
                                         [--skip-reference] [--skip-golden] [--rtl] [--rtl-images 4]
-                                        [--rtl-preset small]
+                                        [--rtl-batches B[:I] ...] [--rtl-preset small]
+                                        [--skip-rtl-per-channel]
 
 BLAS runs single-threaded (OPENBLAS_NUM_THREADS=1 unless set): on the shared 2-core machine threaded
 BLAS made the timings vary by 20x.
@@ -33,6 +36,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")     # before numpy is imported
 
 import argparse  # noqa: E402
+import resource  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -108,18 +112,25 @@ def _accelerator_runs(compiled, executor, x, batch: int) -> RunReport:
 
 
 def _layer_table(report: RunReport, images: int, shapes: dict[str, str]) -> None:
-    print(f"{'layer':14s} {'M x N x K per run':>18s} {'programs':>8s} {'computes':>9s} {'useful MACs':>12s} "
-          f"{'MAC slots':>12s} {'util':>6s} {'cycles/img':>10s}")
+    measured = report.total_cycles is not None
+    print(f"{'layer':14s} {'M x N x K per run':>18s} {'programs':>8s} {'commands':>9s} {'computes':>9s} "
+          f"{'useful MACs':>12s} {'MAC slots':>12s} {'util':>6s} {'cycles/img':>10s}"
+          + (f" {'ex busy':>7s} {'ld busy':>7s} {'rd beats':>8s}" if measured else ""))
     for totals in report.layers:
         if totals.on != "accelerator":
             continue
         c = totals.counters
         computes = c.get("inst.compute_preloaded", 0) + c.get("inst.compute_accumulated", 0)
+        commands = sum(v for k, v in c.items() if k.startswith("inst.")) // c["programs"]
         utilization, basis = report.utilization(totals)
         cycles = "-" if totals.cycles is None else f"{totals.cycles / images:.0f}"
         shape = shapes.get(totals.name, "")
-        print(f"{totals.name:14s} {shape:>18s} {c['programs']:8d} {computes:9d} {c['macs_useful']:12d} "
-              f"{c['macs_array']:12d} {utilization:6.3f} {cycles:>10s}  ({basis})")
+        units = (f" {c['hw.status_execute'] / totals.cycles:7.1%} {c['hw.status_load'] / totals.cycles:7.1%} "
+                 f"{c['hw.read_beats'] / totals.cycles:8.1%}" if measured else "")
+        print(f"{totals.name:14s} {shape:>18s} {c['programs']:8d} {commands:9d} {computes:9d} "
+              f"{c['macs_useful']:12d} {c['macs_array']:12d} {utilization:6.3f} {cycles:>10s}{units}  ({basis})")
+    print("(commands: per program, as executed" + ("; ex/ld busy: cycles the execute / load controller "
+          "was busy; rd beats: AXI read beats; all as a share of the layer's cycles)" if measured else ")"))
 
 
 def _layer_shapes(compiled, x) -> dict[str, str]:
@@ -166,6 +177,28 @@ def _golden(args, x) -> None:
                  shapes)
 
 
+def _rtl_runs(specs: list[str], images: int) -> list[tuple[int, int]]:
+    """(batch, images) for each --rtl-batches entry "B" (B-image batches over --rtl-images images)
+    or "B:I" (over the first I images)."""
+    runs = []
+    for spec in specs:
+        batch, _, count = spec.partition(":")
+        try:
+            run = int(batch), int(count) if count else images
+        except ValueError:
+            raise ValueError(f"--rtl-batches entry {spec!r} is not B or B:I") from None
+        if not 1 <= run[0] <= run[1] <= images:
+            raise ValueError(f"--rtl-batches entry {spec!r} needs 1 <= B <= I <= --rtl-images ({images})")
+        runs.append(run)
+    return runs
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the simulators)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _rtl(args, x) -> None:
     cfg = preset(args.rtl_preset)
     model = args.data / "digits_cnn_int8_qdq.onnx"
@@ -176,23 +209,26 @@ def _rtl(args, x) -> None:
     tiled_matmul_auto(cfg, 4, 4, 4).run(backend, A=np.zeros((4, 4), np.int8), B=np.zeros((4, 4), np.int8))
     warmup_s = time.perf_counter() - t0                  # Verilator build (or cache lookup) + one run
     golden = compiled.run({"input": images}, BackendGemmExecutor(get_backend("golden", cfg))).outputs
-    for batch in (len(images), 1):
+    for batch, count in args.rtl_runs:
         executor = BackendGemmExecutor(backend)
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), _cpu_seconds()
         report = RunReport(compiled, "rtl")
-        outputs = []
-        for start in range(0, len(images), batch):
-            result = compiled.run({"input": images[start:start + batch]}, executor)
+        outputs: dict[str, list[np.ndarray]] = {}
+        for start in range(0, count, batch):
+            result = compiled.run({"input": images[start:min(start + batch, count)]}, executor)
             report.add(result)
-            outputs.append(result.outputs["logits"])
-        wall = time.perf_counter() - t0
-        same = np.array_equal(np.concatenate(outputs), golden["logits"])
+            for name, value in result.outputs.items():
+                outputs.setdefault(name, []).append(value)
+        wall, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
+        same = all(np.array_equal(np.concatenate(parts), golden[name][:count])
+                   for name, parts in outputs.items())
         shapes = _layer_shapes(compiled, images[:batch])
         print(f"\ndigits CNN int8 QDQ on the RTL backend, preset {args.rtl_preset} (DIM {cfg.dim}), "
-              f"{len(images)} images, batch {batch}: {report.total_cycles / len(images):.0f} cycles/image, "
-              f"{wall / len(images):.2f} s wall/image ({executor.programs_run} simulator runs, "
-              f"warm-up {warmup_s:.1f} s); equal to golden: {same}")
-        _layer_table(report, len(images), shapes)
+              f"{count} images, batch {batch}: {report.total_cycles / count:.0f} cycles/image, "
+              f"{wall / count:.2f} s wall/image, {cpu / count:.2f} s CPU/image (this process and the "
+              f"simulators; {executor.programs_run} simulator runs, warm-up {warmup_s:.1f} s); every "
+              f"output equal to golden: {same}")
+        _layer_table(report, count, shapes)
 
 
 def _rtl_per_channel(args, x, calibration) -> None:
@@ -225,8 +261,17 @@ def main() -> None:
     parser.add_argument("--skip-golden", action="store_true", help="skip the golden-backend section")
     parser.add_argument("--rtl", action="store_true", help="also run the RTL backend")
     parser.add_argument("--rtl-images", type=int, default=4)
+    parser.add_argument("--rtl-batches", nargs="+", metavar="B[:I]",
+                        help="RTL batch sizes, each over all --rtl-images images or the first I "
+                             "(default: all images as one batch, then batch 1)")
     parser.add_argument("--rtl-preset", default="small")
+    parser.add_argument("--skip-rtl-per-channel", action="store_true",
+                        help="with --rtl, skip the per-channel requantization comparison")
     args = parser.parse_args()
+    try:
+        args.rtl_runs = _rtl_runs(args.rtl_batches or [str(args.rtl_images), "1"], args.rtl_images)
+    except ValueError as e:
+        parser.error(str(e))
     with np.load(args.data / "digits_test.npz") as data:
         x, y = data["x"], data["y"]
     with np.load(args.data / "digits_calib.npz") as data:
@@ -237,7 +282,8 @@ def main() -> None:
         _golden(args, x)
     if args.rtl:
         _rtl(args, x)
-        _rtl_per_channel(args, x, calibration)
+        if not args.skip_rtl_per_channel:
+            _rtl_per_channel(args, x, calibration)
 
 
 def _reference(args, x, y, calibration) -> None:

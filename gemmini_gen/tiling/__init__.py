@@ -21,12 +21,13 @@ from .reference import (
 from .resadd import tiled_resadd
 from .stream import StreamPlan
 from .tiled_program import Port, TiledProgram, TiledRun
-from .tiles import TileShape, choose_tiles
+from .tile_choice import choose_tiles
+from .tiles import TileShape, gemmini_tiles, split_blocks
 
 __all__ = [
     "ConvShape", "MatmulPlan", "Port", "StepPlan", "StreamPlan", "TileShape", "TiledProgram",
     "TiledRun", "TilingError", "choose_tiles", "conv_reference", "conv_shape",
-    "global_average_reference", "matmul_reference", "plan_conv", "plan_matmul",
-    "resadd_reference", "tiled_conv_auto", "tiled_global_average", "tiled_matmul_auto",
-    "tiled_resadd",
+    "gemmini_tiles", "global_average_reference", "matmul_reference", "plan_conv", "plan_matmul",
+    "resadd_reference", "split_blocks", "tiled_conv_auto", "tiled_global_average",
+    "tiled_matmul_auto", "tiled_resadd",
 ]

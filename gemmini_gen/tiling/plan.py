@@ -16,7 +16,8 @@ from typing import Sequence
 from ..config import GemminiConfig
 from .gemm_spec import GemmSpec
 from .steps import Step, choose_order, iter_steps
-from .tiles import TileShape, choose_tiles, tile_acc_rows, tile_sp_rows
+from .tile_choice import choose_tiles
+from .tiles import TileShape, tile_acc_rows, tile_sp_rows
 
 __all__ = ["MatmulPlan", "StepPlan", "plan_gemm"]
 

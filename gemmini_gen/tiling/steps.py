@@ -2,7 +2,9 @@
 
 A step is one (i0, j0, k0) outer tile of one job.  Steps run job by job; inside a job the C tiles
 go row by row (`order="ij"`: j0 inner) or column by column (`"ji"`), and k0 is innermost so a C tile
-stays in the accumulator while its K range is summed.
+stays in the accumulator while its K range is summed.  Each axis is cut into `ceil(blocks / tile)`
+outer tiles whose sizes differ by at most one block (`tiles.split_blocks`), so no step is a thin
+remainder; a partial DIM block, if any, ends the last one.
 
 Double buffering: the scratchpad has two A slots and two B slots and the accumulator two halves.
 A step loads A only when its (job, i0, k0) differs from the previous step's, into the other A slot
@@ -18,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
-from .tiles import TileShape
+from .tiles import TileShape, split_blocks
 
 __all__ = ["Step", "choose_order", "iter_steps"]
 
@@ -60,20 +62,30 @@ def choose_order(dim: int, shapes: Sequence[tuple[int, int, int]], tiles: TileSh
     return "ji" if col_major < row_major else "ij"
 
 
+def _pieces(total: int, dim: int, tile: int) -> list[tuple[int, int]]:
+    """(first element, extent) of each outer tile of an axis of `total` elements, tile in blocks."""
+    pieces, block = [], 0
+    for size in split_blocks(_blocks(total, dim), tile):
+        start = block * dim
+        block += size
+        pieces.append((start, min(block * dim, total) - start))
+    return pieces
+
+
 def iter_steps(dim: int, shapes: Sequence[tuple[int, int, int]], tiles: TileShape,
                order: str = "ij") -> Iterator[Step]:
     """The steps of a program running `shapes` (m, n, k) with `tiles`, in program order."""
-    tm, tn, tk = tiles.tile_i * dim, tiles.tile_j * dim, tiles.tile_k * dim
     last_a = last_b = None
     a_slot = b_slot = acc_half = 1          # the first load / tile flips them to 0
     for job, (m, n, k) in enumerate(shapes):
-        tiles_i, tiles_j, tiles_k = _blocks(m, tm), _blocks(n, tn), _blocks(k, tk)
-        outer, inner = (tiles_i, tiles_j) if order == "ij" else (tiles_j, tiles_i)
+        rows, cols = _pieces(m, dim, tiles.tile_i), _pieces(n, dim, tiles.tile_j)
+        depths = _pieces(k, dim, tiles.tile_k)
+        outer, inner = (len(rows), len(cols)) if order == "ij" else (len(cols), len(rows))
         for o in range(outer):
             for q in range(inner):
                 i0, j0 = (o, q) if order == "ij" else (q, o)
                 acc_half ^= 1
-                for k0 in range(tiles_k):
+                for k0, (k_start, depth) in enumerate(depths):
                     a_key, b_key = (job, i0, k0), (job, k0, j0)
                     load_a, load_b = a_key != last_a, b_key != last_b
                     if load_a:
@@ -82,8 +94,7 @@ def iter_steps(dim: int, shapes: Sequence[tuple[int, int, int]], tiles: TileShap
                     if load_b:
                         b_slot ^= 1
                         last_b = b_key
-                    yield Step(job=job, row0=i0 * tm, col0=j0 * tn, k_start=k0 * tk,
-                               rows=min(tm, m - i0 * tm), cols=min(tn, n - j0 * tn),
-                               depth=min(tk, k - k0 * tk), first_k=k0 == 0,
-                               last_k=k0 == tiles_k - 1, load_a=load_a, load_b=load_b,
-                               a_slot=a_slot, b_slot=b_slot, acc_half=acc_half)
+                    yield Step(job=job, row0=rows[i0][0], col0=cols[j0][0], k_start=k_start,
+                               rows=rows[i0][1], cols=cols[j0][1], depth=depth,
+                               first_k=k0 == 0, last_k=k0 == len(depths) - 1, load_a=load_a,
+                               load_b=load_b, a_slot=a_slot, b_slot=b_slot, acc_half=acc_half)

@@ -1,7 +1,8 @@
-"""Tile sizes of a tiled GEMM: the capacity formulas and Gemmini's `tiled_matmul_auto` heuristic.
+"""Tile sizes of a tiled GEMM: the capacity formulas, Gemmini's `tiled_matmul_auto` growth
+heuristic, and how a tile size cuts an axis into outer tiles.
 
-A GEMM C[M,N] = A[M,K] @ B[K,N] is cut into outer tiles of `tile_i` x `tile_j` x `tile_k` DIM x DIM
-blocks.  Every outer tile is double buffered, so one tile must fit in HALF of each memory:
+A GEMM C[M,N] = A[M,K] @ B[K,N] is cut into outer tiles of at most `tile_i` x `tile_j` x `tile_k`
+DIM x DIM blocks.  Every outer tile is double buffered, so one tile must fit in HALF of each memory:
 
     scratchpad:  (tile_i * tile_k + tile_k * tile_j) * DIM  <=  SP_ROWS / 2     (A tile + B tile)
     accumulator:  tile_i * tile_j * DIM                      <=  ACC_ROWS / 2    (C tile)
@@ -9,14 +10,16 @@ blocks.  Every outer tile is double buffered, so one tile must fit in HALF of ea
 (a partial block still takes DIM rows).  These are exactly the LOOP_WS capacity rule (ISA.md
 section 8), so the same tiles serve the explicit schedule and LOOP_WS.
 
-Heuristic (Gemmini's, for its double-buffered case): start from a square C tile of
+An axis of `blocks` blocks and tile size `tile` has `ceil(blocks / tile)` outer tiles, cut as
+evenly as possible (`split_blocks`): their sizes differ by at most one block, the larger ones
+first, so no step is a thin remainder (32 blocks at tile 5: 5,5,5,5,4,4,4, not 5,5,5,5,5,5,2).
+
+Gemmini's heuristic (`gemmini_tiles`, its double-buffered case): start from a square C tile of
 `isqrt(ACC_ROWS / 2 / DIM)` blocks per side and `tile_k = (SP_ROWS / 4 / DIM) // that side`, each
 clipped to the problem; then, while anything changes, try to grow tile_j, then tile_i, then tile_k
-by one block (never beyond the problem), keeping each growth that still fits.  Finally each size
-is balanced: with the same number of outer tiles along an axis, the tiles are made as equal as
-possible (`ceil(blocks / ceil(blocks / tile))`), so no step is a thin remainder -- e.g. K = 64
-blocks at tile_k 51 becomes two steps of 32 instead of 51 + 13.  Balancing only shrinks a tile,
-so it still fits.
+by one block (never beyond the problem), keeping each growth that still fits.  Each size is then
+the smallest one giving the same number of outer tiles (`ceil(blocks / ceil(blocks / tile))`;
+it only shrinks, so it still fits).  `tile_choice.choose_tiles` starts from it.
 """
 
 from __future__ import annotations
@@ -30,15 +33,14 @@ from .errors import TilingError
 if TYPE_CHECKING:
     from ..config import GemminiConfig
 
-__all__ = ["TileShape", "choose_tiles", "check_tiles", "tile_acc_rows", "tile_sp_rows"]
+__all__ = ["TileShape", "check_tiles", "gemmini_tiles", "split_blocks", "tile_acc_rows",
+           "tile_sp_rows"]
 
 
 @dataclass(frozen=True)
 class TileShape:
-    """Outer tile size in DIM x DIM blocks along I (rows of A and C), J (cols of B and C) and K.
-
-    Duck-compatible with `gemmini_gen.perf.TilePlan`, so `choose_tiles` can serve as the
-    performance model's `Tiler`."""
+    """Largest outer tile in DIM x DIM blocks along I (rows of A and C), J (cols of B and C) and
+    K; every axis is cut into as few outer tiles of at most this size as possible."""
 
     tile_i: int
     tile_j: int
@@ -51,6 +53,14 @@ class TileShape:
 
     def as_tuple(self) -> tuple[int, int, int]:
         return self.tile_i, self.tile_j, self.tile_k
+
+
+def split_blocks(blocks: int, tile: int) -> list[int]:
+    """The sizes of the `ceil(blocks / tile)` outer tiles of an axis, as equal as possible (they
+    differ by at most one block), larger first: `split_blocks(32, 5) == [5, 5, 5, 5, 4, 4, 4]`."""
+    count = -(-blocks // tile)
+    size, larger = divmod(blocks, count)
+    return [size + 1] * larger + [size] * (count - larger)
 
 
 def tile_sp_rows(dim: int, ti: int, tj: int, tk: int) -> int:
@@ -86,14 +96,19 @@ def check_tiles(cfg: "GemminiConfig", tiles) -> TileShape:
     return TileShape(ti, tj, tk)
 
 
-def choose_tiles(cfg: "GemminiConfig", blocks_i: int, blocks_j: int,
-                 blocks_k: int) -> TileShape:
-    """Gemmini's double-buffered tile heuristic for a problem of blocks_i x blocks_j x blocks_k
-    DIM blocks (see the module docstring).  Raises `TilingError` when even a 1x1x1 tile does not
-    fit (a scratchpad of fewer than 4 DIM x DIM blocks)."""
+def check_blocks(blocks_i: int, blocks_j: int, blocks_k: int) -> None:
+    """A problem size in blocks must be positive along every axis."""
     for name, value in (("blocks_i", blocks_i), ("blocks_j", blocks_j), ("blocks_k", blocks_k)):
         if value < 1:
             raise TilingError(f"{name} must be at least 1, got {value}")
+
+
+def gemmini_tiles(cfg: "GemminiConfig", blocks_i: int, blocks_j: int,
+                  blocks_k: int) -> TileShape:
+    """Gemmini's double-buffered tile heuristic for a problem of blocks_i x blocks_j x blocks_k
+    DIM blocks (see the module docstring).  Raises `TilingError` when even a 1x1x1 tile does not
+    fit (a scratchpad of fewer than 4 DIM x DIM blocks)."""
+    check_blocks(blocks_i, blocks_j, blocks_k)
     dim = cfg.dim
     half_sp_blocks = cfg.sp_rows // 2 // dim
     half_acc_blocks = cfg.acc_rows // 2 // dim
@@ -117,9 +132,9 @@ def choose_tiles(cfg: "GemminiConfig", blocks_i: int, blocks_j: int,
         if tk < blocks_k and _fits(cfg, ti, tj, tk + 1):
             tk += 1
             grown = True
-    return TileShape(_balanced(blocks_i, ti), _balanced(blocks_j, tj), _balanced(blocks_k, tk))
+    return TileShape(_fewest(blocks_i, ti), _fewest(blocks_j, tj), _fewest(blocks_k, tk))
 
 
-def _balanced(blocks: int, tile: int) -> int:
+def _fewest(blocks: int, tile: int) -> int:
     """The smallest tile giving as many outer tiles over `blocks` as `tile` does."""
     return -(-blocks // -(-blocks // tile))

@@ -101,11 +101,15 @@ def test_wider_input_types(rng, random_ints, check):
 
 
 def test_k_split_on_the_default_config(configs, rng, random_ints, check):
-    # K = 1100 is 69 blocks: the heuristic stops at 5x5x51 (J cannot grow past 510 of 512
-    # blocks), balanced to 5x3x35: two column tiles and K cut in two.
+    # K = 1100 is 69 blocks.  Gemmini's growth stops at 5x5x51 (J cannot grow past 510 of 512
+    # scratchpad blocks): 5x3x35, two column tiles, A loaded twice.  All 6 column blocks fit
+    # with K cut in three 23-block pieces (69 = 3 x 23): A and B each loaded once, 3 steps not 4.
     cfg = configs["dim16"]
     plan = plan_matmul(cfg, 70, 90, 1100)
-    assert plan.tiles.as_tuple() == (5, 3, 35) and plan.grids == ((1, 2, 2),)
+    assert plan.tiles.as_tuple() == (5, 6, 23) and plan.grids == ((1, 1, 3),)
+    assert plan.dram_bytes_read == 70 * 1100 + 1100 * 90
+    gemmini = plan_matmul(cfg, 70, 90, 1100, tiles=(5, 3, 35))
+    assert gemmini.steps == 4 and gemmini.dram_bytes_read == 2 * 70 * 1100 + 1100 * 90
     run_case(cfg, rng, random_ints, check, 70, 90, 1100, bias="matrix", activation="relu",
              scale=0.0005)
 
@@ -125,10 +129,11 @@ def test_many_tiles_reuse_operands(configs, rng, random_ints, check):
 
 def test_weights_are_preloaded_once_per_row_tile(configs):
     plan = plan_matmul(configs["dim16"], 512, 512, 512)
-    # 5x6x32-block tiles: each (k, j) weight block is preloaded once per I tile (7 of them) and
+    # 4x8x32-block tiles: each (k, j) weight block is preloaded once per I tile (8 of them) and
     # reused by the other row blocks of that tile.
-    assert plan.counts["compute_preloaded"] == 7 * 32 * 32
-    assert plan.counts["compute_accumulated"] == 32 ** 3 - 7 * 32 * 32
+    assert plan.tiles.as_tuple() == (4, 8, 32)
+    assert plan.counts["compute_preloaded"] == 8 * 32 * 32
+    assert plan.counts["compute_accumulated"] == 32 ** 3 - 8 * 32 * 32
     assert plan.array_efficiency == 1.0
 
 
