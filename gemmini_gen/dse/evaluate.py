@@ -125,7 +125,7 @@ def evaluate_expensive(ctx: EvalContext, points: list[Point]) -> list[dict[str, 
             config = point_config(ctx, point)
             measured = {}
             for label, workload in zip(ctx.labels, ctx.workloads):
-                cycles = [int(c) for c in evaluator(config, workload)]
+                cycles = [int(c) for c in evaluator(config, workload, dataflow=ctx.dataflow)]
                 if len(cycles) != len(workload.layers):
                     raise ValueError(f"evaluator returned {len(cycles)} layer cycle counts for "
                                      f"{len(workload.layers)} layers of {label}")

@@ -1,13 +1,14 @@
-"""Expensive evaluators for multi-fidelity sweeps (later: RTL simulation).
+"""Expensive evaluators for multi-fidelity sweeps (the RTL simulation, or your own).
 
 An evaluator measures what the analytic model predicts:
 
-    evaluator(config: GemminiConfig, workload: Workload) -> list[int]   # cycles, one per layer
+    evaluator(config: GemminiConfig, workload: Workload, *, dataflow: str | None) -> list[int]
+                                                             # measured cycles, one per layer
 
 It runs in a worker process (or a Ray task), so it must be importable there: name it in the spec
-either by a registered name or as `"package.module:function"`.  Registered names may also point at
-a module that does not exist yet -- `rtl` names the RTL backend's evaluator, which the RTL work will
-provide; until then asking for it is a clear error.
+either by a registered name or as `"package.module:function"`.  `rtl` is registered: it runs every
+layer's tiled program on the Verilated accelerator (`dse/rtl_evaluator.py`).  `dataflow` is the
+sweep's `[model] dataflow` (None: the model's default).
 """
 
 from __future__ import annotations
@@ -15,15 +16,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from ..config import GemminiConfig
-from ..perf.workload import Workload
 
 __all__ = ["Evaluator", "EvaluatorError", "register_evaluator", "resolve_evaluator"]
 
-Evaluator = Callable[[GemminiConfig, Workload], list[int]]
+Evaluator = Callable[..., list[int]]      # (config, workload, *, dataflow) -> cycles per layer
 
 # name -> "module:attribute" imported on first use.
-_LAZY = {"rtl": "gemmini_gen.rtl.perf_evaluator:evaluate"}
+_LAZY = {"rtl": "gemmini_gen.dse.rtl_evaluator:evaluate"}
 _REGISTERED: dict[str, Evaluator] = {}
 
 

@@ -1,4 +1,4 @@
-"""Stand-in "expensive" evaluators for multi-fidelity tests (the RTL evaluator comes later).
+"""Stand-in "expensive" evaluators for multi-fidelity tests that need no Verilator build.
 
 `measure` reports, as the measured cycles of each layer, SCALE-Sim's compute cycles for the same
 DIM x DIM array: an independent model, so the sweep's model-error plumbing has real differences to
@@ -9,12 +9,12 @@ report.  `broken` always fails, to check that a failing evaluation is recorded a
 from gemmini_gen.perf import estimate
 
 
-def measure(config, workload):
-    est = estimate(workload, config, mode="scalesim", dataflow="ws")
+def measure(config, workload, *, dataflow=None):
+    est = estimate(workload, config, mode="scalesim", dataflow=dataflow or "ws")
     return [layer.cycles for layer in est.layers]
 
 
-def broken(config, workload):
+def broken(config, workload, *, dataflow=None):
     raise RuntimeError("simulator crashed")
 
 
