@@ -1,38 +1,44 @@
 """Calibration of the `gemmini` model: fit `GemminiModelParams` to measured layer cycles.
 
-    samples = [CalibrationSample(layer, config, measured_cycles), ...]   # e.g. from measure_cycles
+    samples = [CalibrationSample(layer, config, measured_cycles, "ws"), ...]
     train, held_out = split_samples(samples, validation_fraction=0.25, seed=0)
     result = fit_params(train, validation=held_out)
-    print(result.report())                    # per-layer error on both sets
+    print(result.report())                    # per-layer error on both sets, per design point
     result.params.save("calibration.json")    # GemminiModel(params=GemminiModelParams.load(...))
 
 The fit minimizes the mean squared log ratio of modelled to measured cycles (a relative error, so
-small and large layers count alike) over the chosen integer parameters by a pattern search: try
-moving each parameter up and down by its step, keep what lowers the error, halve the steps when
-nothing does.  The model is a max-plus expression (flat in a parameter wherever another term
-dominates), so a derivative-free integer search is the natural fit; the plan-derived work of every
-sample is computed once and only re-timed.
+small and large layers count alike) by a pattern search: try moving each parameter up and down by
+its step, keep what lowers the error, halve the steps when nothing does, down to a quarter cycle.
+The model is a max-plus expression (flat in a parameter wherever another term dominates), so a
+derivative-free search is the natural fit; the plan-derived work of every sample is computed
+once and only re-timed.
 
 `measure_cycles` runs a layer's exact program (`TilerCall.program`) on a backend that counts cycles
-(the RTL backend, "rtl") with random operands; its result pairs with the layer as a sample.
+(the RTL backend, "rtl") with random operands; `rtl_measurements.measure_layers` runs many in one
+simulator process.  `benchmarks/calibrate.py` does the whole calibration against the RTL.
 """
 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..config import GemminiConfig
+from ..isa import Program
+from ..memory import Memory
 from .estimate import ModelError
 from .gemmini_model import layer_work
 from .layer import Layer
 from .model_params import FITTABLE, GemminiModelParams
 from .pipeline_timing import layer_timing
 
-__all__ = ["CalibrationResult", "CalibrationSample", "SampleFit", "fit_params", "measure_cycles",
-           "split_samples"]
+__all__ = ["CalibrationResult", "CalibrationSample", "SampleFit", "fit_params", "layer_job",
+           "measure_cycles", "split_samples"]
+
+RESOLUTION = 0.25        # the finest step of the search, in cycles
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,10 @@ class SampleFit:
         return (self.modelled - self.measured) / self.measured
 
 
+def _mean_abs(fits) -> float | None:
+    return sum(abs(f.error) for f in fits) / len(fits) if fits else None
+
+
 @dataclass(frozen=True)
 class CalibrationResult:
     params: GemminiModelParams
@@ -79,23 +89,30 @@ class CalibrationResult:
     validation: tuple[SampleFit, ...]
     evaluations: int                     # model evaluations the search used
 
-    @staticmethod
-    def _mean_abs(fits: tuple[SampleFit, ...]) -> float | None:
-        return sum(abs(f.error) for f in fits) / len(fits) if fits else None
-
     @property
     def training_error(self) -> float | None:
         """Mean absolute relative error on the training samples."""
-        return self._mean_abs(self.training)
+        return _mean_abs(self.training)
 
     @property
     def validation_error(self) -> float | None:
         """Mean absolute relative error on the held-out samples (None without any)."""
-        return self._mean_abs(self.validation)
+        return _mean_abs(self.validation)
+
+    def summary(self) -> list[tuple[str, str, str, int, float, float]]:
+        """Per set and design point: (set, config, dataflow, layers, mean |error|, max |error|)."""
+        rows = []
+        for label, fits in (("calibration", self.training), ("validation", self.validation)):
+            groups = defaultdict(list)
+            for fit in fits:
+                groups[fit.config, fit.dataflow].append(abs(fit.error))
+            rows += [(label, config, dataflow, len(e), sum(e) / len(e), max(e))
+                     for (config, dataflow), e in groups.items()]
+        return rows
 
     def report(self) -> str:
         """A text table: fitted parameters, then every sample's error, per set."""
-        fitted = ", ".join(f"{k} = {getattr(self.params, k)}" for k in FITTABLE)
+        fitted = ", ".join(f"{k} = {getattr(self.params, k):g}" for k in FITTABLE)
         lines = [f"fitted: {fitted} ({self.evaluations} evaluations)"]
         for label, fits, mean in (("training", self.training, self.training_error),
                                   ("validation", self.validation, self.validation_error)):
@@ -148,9 +165,9 @@ def fit_params(training: list[CalibrationSample], *,
                validation: list[CalibrationSample] = (), start: GemminiModelParams | None = None,
                fit: tuple[str, ...] = FITTABLE, max_evaluations: int = 2000,
                label: str = "fitted") -> CalibrationResult:
-    """Fit the parameters named in `fit` (the others keep `start`'s values) to the training
-    samples; report every sample's error on both sets.  `label` goes into the parameters'
-    `calibration` field."""
+    """Fit the parameters named in `fit` (the others keep `start`'s values, default the
+    first-principles `GemminiModelParams()`) to the training samples; report every sample's
+    error on both sets.  `label` goes into the parameters' `calibration` field."""
     if not training:
         raise ModelError("calibration needs at least one training sample")
     unknown = sorted(set(fit) - set(FITTABLE))
@@ -160,7 +177,7 @@ def fit_params(training: list[CalibrationSample], *,
     objective = _Objective(list(training))
     best = start or GemminiModelParams()
     best_loss = objective(best)
-    steps = {name: max(1, getattr(best, name) // 2) for name in fit}
+    steps = {name: max(1.0, getattr(best, name) / 2) for name in fit}
     while any(steps.values()) and objective.evaluations < max_evaluations:
         improved = False
         for name in fit:
@@ -175,7 +192,8 @@ def fit_params(training: list[CalibrationSample], *,
                     steps[name] *= 2             # keep going this way, faster
                     break
         if not improved:
-            steps = {name: step // 2 for name, step in steps.items()}
+            steps = {name: step / 2 if step / 2 >= RESOLUTION else 0
+                     for name, step in steps.items()}
     rms = math.sqrt(best_loss)
     best = replace(best, calibration=f"{label}: {len(training)} layers, rms log error "
                                      f"{rms:.4f}")
@@ -185,17 +203,22 @@ def fit_params(training: list[CalibrationSample], *,
                              evaluations=objective.evaluations)
 
 
+def layer_job(layer: Layer, config: GemminiConfig, dataflow: str, seed=0
+              ) -> tuple[Program, Memory]:
+    """The layer's exact program and a memory holding random operands (seeded)."""
+    tiled = layer_work(layer, config, dataflow).lowered.call.program(config)
+    rng = np.random.default_rng(seed)
+    inputs = {name: rng.integers(-8, 8, port.shape) for name, port in tiled.inputs.items()}
+    return tiled.program, tiled.load(**inputs)
+
+
 def measure_cycles(layer: Layer, config: GemminiConfig, *, dataflow: str | None = None,
                    backend: str = "rtl", seed: int = 0, **backend_options) -> int:
     """Run the layer's exact program on `backend` with random operands; its cycle count."""
     from ..backend import get_backend
     df = (dataflow or ("ws" if config.has_ws else "os")).lower()
-    tiled = layer_work(layer, config, df).lowered.call.program(config)
-    rng = np.random.default_rng(seed)
-    inputs = {name: rng.integers(-8, 8, port.shape) for name, port in tiled.inputs.items()}
-    result = get_backend(backend, config, **backend_options).run(tiled.program,
-                                                                 tiled.load(**inputs))
+    result = get_backend(backend, config, **backend_options).run(
+        *layer_job(layer, config, df, seed))
     if result.cycles is None:
         raise ModelError(f"backend {backend!r} does not count cycles")
     return int(result.cycles)
-

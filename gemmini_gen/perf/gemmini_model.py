@@ -51,8 +51,7 @@ class LayerWork:
 
 @lru_cache(maxsize=4096)
 def _cached_plan(shape: tuple, tiling_config: GemminiConfig, dataflow: str) -> LayerPlan:
-    kind, M, N, K, groups, conv = shape
-    return plan_layer(Layer("layer", kind, M, N, K, groups, conv), tiling_config, dataflow)
+    return plan_layer(Layer("layer", *shape), tiling_config, dataflow)
 
 
 @lru_cache(maxsize=4096)
@@ -61,7 +60,9 @@ def _cached_work(shape: tuple, config: GemminiConfig, dataflow: str) -> LayerWor
 
 
 def _shape(layer: Layer) -> tuple:
-    return layer.kind, layer.M, layer.N, layer.K, layer.groups, layer.conv
+    """Everything of a layer but its name, in `Layer`'s field order."""
+    return (layer.kind, layer.M, layer.N, layer.K, layer.groups, layer.conv, layer.bias,
+            layer.relu, layer.full_output)
 
 
 def layer_work(layer: Layer, config: GemminiConfig, dataflow: str) -> LayerWork:
@@ -89,7 +90,8 @@ class GemminiModel:
     mode = "gemmini"
 
     def __init__(self, params: GemminiModelParams | None = None):
-        self.params = params or GemminiModelParams()
+        """`params`: default the RTL-calibrated ones shipped with the package."""
+        self.params = params or GemminiModelParams.shipped()
 
     def estimate(self, workload: Workload, config: GemminiConfig, *, dataflow: str | None = None,
                  rows: int | None = None, cols: int | None = None) -> Estimate:

@@ -11,6 +11,11 @@ produces layers of three kinds:
   layers): per group M = batch * output pixels, N = filters per channel, K = filter_h * filter_w.
 
 M, N and K always describe ONE GEMM; `groups` says how many identical GEMMs the layer runs.
+
+The output stage is part of the layer: `bias` (an int32 bias per output channel, default on, as in
+the compiler's quantized layers), `relu`, and `full_output` (raw int32 results instead of
+input-width ones).  Models that time the accelerator's data movement (`gemmini` mode) use them;
+SCALE-Sim's model ignores them.
 """
 
 from __future__ import annotations
@@ -139,6 +144,9 @@ class Layer:
     K: int
     groups: int = 1
     conv: ConvShape | None = None
+    bias: bool = True
+    relu: bool = False
+    full_output: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -150,27 +158,35 @@ class Layer:
                 raise LayerError(f"{self.name}: kind must be one of gemm, conv, depthwise, "
                                  f"got {self.kind!r}") from None
         _check_positive(self.name, M=self.M, N=self.N, K=self.K, groups=self.groups)
+        for flag in ("bias", "relu", "full_output"):
+            if not isinstance(getattr(self, flag), bool):
+                raise LayerError(f"{self.name}: {flag} must be true or false, got "
+                                 f"{getattr(self, flag)!r}")
+        if self.relu and self.full_output:
+            raise LayerError(f"{self.name}: a full-width output is raw int32 and takes no relu")
         if (self.kind is LayerKind.GEMM) != (self.conv is None):
             raise LayerError(f"{self.name}: a {self.kind} layer "
                              f"{'must not' if self.kind is LayerKind.GEMM else 'must'} carry a "
                              f"ConvShape")
 
     @classmethod
-    def gemm(cls, name: str, M: int, N: int, K: int) -> "Layer":
-        return cls(name, LayerKind.GEMM, M, N, K)
+    def gemm(cls, name: str, M: int, N: int, K: int, **output) -> "Layer":
+        """`output`: the output-stage options `bias`, `relu`, `full_output`."""
+        return cls(name, LayerKind.GEMM, M, N, K, **output)
 
     @classmethod
-    def from_conv(cls, name: str, shape: ConvShape) -> "Layer":
+    def from_conv(cls, name: str, shape: ConvShape, **output) -> "Layer":
         """A dense convolution, im2col-mapped."""
         return cls(name, LayerKind.CONV, shape.batch * shape.ofmap_pixels, shape.num_filters,
-                   shape.filter_h * shape.filter_w * shape.channels, 1, shape)
+                   shape.filter_h * shape.filter_w * shape.channels, 1, shape, **output)
 
     @classmethod
-    def depthwise(cls, name: str, shape: ConvShape) -> "Layer":
+    def depthwise(cls, name: str, shape: ConvShape, **output) -> "Layer":
         """One single-channel convolution per input channel, `num_filters` filters each
         (SCALE-Sim's reading of a `DP` row)."""
         return cls(name, LayerKind.DEPTHWISE, shape.batch * shape.ofmap_pixels,
-                   shape.num_filters, shape.filter_h * shape.filter_w, shape.channels, shape)
+                   shape.num_filters, shape.filter_h * shape.filter_w, shape.channels, shape,
+                   **output)
 
     @property
     def macs(self) -> int:
@@ -192,9 +208,25 @@ class Layer:
     def output_elements(self) -> int:
         return self.groups * self.M * self.N
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "Layer":
+        """The layer `to_dict` described (LayerError for a malformed description)."""
+        try:
+            conv = ConvShape(**data["conv"]) if data.get("conv") is not None else None
+            return cls(data["name"], data["kind"], data["M"], data["N"], data["K"],
+                       data.get("groups", 1), conv, data.get("bias", True),
+                       data.get("relu", False), data.get("full_output", False))
+        except (KeyError, TypeError) as e:
+            raise LayerError(f"malformed layer description {data!r}: {e}") from None
+
     def to_dict(self) -> dict:
         out = {"name": self.name, "kind": self.kind.value, "M": self.M, "N": self.N, "K": self.K,
                "groups": self.groups}
         if self.conv is not None:
             out["conv"] = dict(vars(self.conv))
+        # Output-stage options only when they differ from the defaults, so the dictionaries (and
+        # the workload hashes made from them) of layers without such options stay as they were.
+        out.update({flag: value for flag, value, default in (
+            ("bias", self.bias, True), ("relu", self.relu, False),
+            ("full_output", self.full_output, False)) if value != default})
         return out

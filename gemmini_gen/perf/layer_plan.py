@@ -3,8 +3,9 @@ operand lives in DRAM (row pitches and per-job offsets), for the DMA costs.
 
 Conventions (those of the compiler's quantized layers, `gemmini_gen.compiler.gemm_layer`):
 
-* every layer has an int32 bias per output channel (`bias="row"`, broadcast with DRAM stride 0) and
-  an input-width output (ACC_SCALE), or a full-width output when the config cannot read the
+* a layer's output stage is its own (`Layer.bias`, `relu`, `full_output`); by default an int32
+  bias per output channel (`bias="row"`, broadcast with DRAM stride 0) and an input-width output
+  (ACC_SCALE); the output is full width when the layer asks for it or the config cannot read the
   accumulator at input width;
 * a GEMM is `plan_matmul(M, N, K)` with A (M x K), B (K x N) and C (M x N) row-major;
 * a convolution is `plan_conv` in NHWC: pointwise ones read the input in place, the others its
@@ -62,22 +63,25 @@ class TilerCall:
 
 @dataclass(frozen=True)
 class LayerPlan:
-    """The tiler's plan of a layer and the DRAM layout of its operands A, B, D (bias), C."""
+    """The tiler's plan of a layer and the DRAM layout of its operands A, B, D (bias; None
+    without one), C."""
 
     call: TilerCall
     plan: MatmulPlan
     a: OperandLayout
     b: OperandLayout
-    d: OperandLayout
+    d: OperandLayout | None
     c: OperandLayout
     full_output: bool
 
 
 def tiler_call(layer: Layer, cfg: GemminiConfig, dataflow: str) -> TilerCall:
     """The call lowering `layer` onto `cfg` with `dataflow` ("ws" or "os")."""
-    common = (("full_output", not cfg.acc_read_small_width), ("dataflow", dataflow.upper()))
+    common = (("full_output", layer.full_output or not cfg.acc_read_small_width),
+              ("activation", "relu" if layer.relu else "none"), ("dataflow", dataflow.upper()))
     if layer.conv is None:
-        return TilerCall("matmul", (layer.M, layer.N, layer.K), (("bias", "row"), *common))
+        return TilerCall("matmul", (layer.M, layer.N, layer.K),
+                         (("bias", "row" if layer.bias else None), *common))
     c = layer.conv
     groups = c.channels if layer.kind is LayerKind.DEPTHWISE else 1
     # Extra bottom/right padding that makes floor rounding give the layer's output size.
@@ -88,7 +92,7 @@ def tiler_call(layer: Layer, cfg: GemminiConfig, dataflow: str) -> TilerCall:
     return TilerCall("conv", (input_shape, weight_shape), (
         ("layout", "NHWC"), ("stride", (c.stride_h, c.stride_w)),
         ("padding", (c.pad_h, c.pad_w, c.pad_h + extra_h, c.pad_w + extra_w)),
-        ("groups", groups), ("bias", True), *common))
+        ("groups", groups), ("bias", layer.bias), *common))
 
 
 def plan_layer(layer: Layer, cfg: GemminiConfig, dataflow: str) -> LayerPlan:
@@ -101,7 +105,8 @@ def plan_layer(layer: Layer, cfg: GemminiConfig, dataflow: str) -> LayerPlan:
     csz = acc if full else es
     if call.kind == "matmul":
         return LayerPlan(call, plan, OperandLayout(layer.K * es, es, (0,)),
-                         OperandLayout(layer.N * es, es, (0,)), OperandLayout(0, acc, (0,)),
+                         OperandLayout(layer.N * es, es, (0,)),
+                         OperandLayout(0, acc, (0,)) if layer.bias else None,
                          OperandLayout(layer.N * csz, csz, (0,)), full)
     conv_options = {k: options[k] for k in ("layout", "stride", "padding", "groups")}
     shape = conv_shape(*call.args, **conv_options)
@@ -113,6 +118,6 @@ def plan_layer(layer: Layer, cfg: GemminiConfig, dataflow: str) -> LayerPlan:
         call, plan,
         OperandLayout(a_cols * es, es, tuple(i * a_step * es for i in range(g))),
         OperandLayout(ng * es, es, tuple(i * kg * ng * es for i in range(g))),
-        OperandLayout(0, acc, tuple(i * ng * acc for i in range(g))),
+        OperandLayout(0, acc, tuple(i * ng * acc for i in range(g))) if layer.bias else None,
         OperandLayout(shape.out_channels * csz, csz, tuple(i * ng * csz for i in range(g))),
         full)
