@@ -63,7 +63,9 @@ def test_run_result_and_stats(dim4, bench):
     assert result.counters["inst.mvin"] == 1 and result.counters["sp_rows_written"] == 4
 
 
-def test_registry():
+def test_registry(monkeypatch):
+    import gemmini_gen.backend
+    monkeypatch.setattr(gemmini_gen.backend, "_REGISTRY", dict(gemmini_gen.backend._REGISTRY))
     assert {"golden", "rtl"} <= set(backend_names())
     from gemmini_gen import preset
     backend = get_backend("golden", preset("small"))
