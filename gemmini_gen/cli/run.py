@@ -23,16 +23,14 @@ line; the simulators' output, otherwise discarded, is then kept in ``<OUT>.rtl.l
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import NoReturn
 
 import numpy as np
 from tqdm import tqdm
@@ -44,6 +42,7 @@ from ..compiler.backend_executor import BackendGemmExecutor
 from ..compiler.batching import plan_batches
 from ..compiler.lowering import PER_CHANNEL_CHOICES
 from ..compiler.run_report import RunReport
+from ..rtl.console import simulator_output_to
 
 __all__ = ["main"]
 
@@ -145,32 +144,6 @@ def _executor(backend: str, config: GemminiConfig, waves_dir: Path | None):
     return BackendGemmExecutor(get_backend(backend, config))
 
 
-@contextlib.contextmanager
-def _simulator_output_to(log: Path | None) -> Iterator[TextIO]:
-    """Send what simulator processes print (to file descriptors 1 and 2) into `log`; yield a stream on
-    the original stderr for the progress bar.  With `log` None nothing is redirected."""
-    if log is None:
-        yield sys.stderr
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    bar = os.fdopen(os.dup(saved[1]), "w")
-    try:
-        with open(log, "ab") as sink:
-            os.dup2(sink.fileno(), 1)
-            os.dup2(sink.fileno(), 2)
-            yield bar
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in saved:
-            os.close(fd)
-        bar.close()
-
-
 def _run(args: argparse.Namespace, staging: Path) -> tuple[dict[str, np.ndarray], dict]:
     config = _config(args)
     arrays = _load_npz(args.input, "input")
@@ -190,7 +163,7 @@ def _run(args: argparse.Namespace, staging: Path) -> tuple[dict[str, np.ndarray]
     outputs = []
     start = time.perf_counter()
     log = staging / "rtl.log" if args.backend == "rtl" else None
-    with _simulator_output_to(log) as stream, \
+    with simulator_output_to(log) as stream, \
             tqdm(total=batches.samples, unit="img", file=stream, leave=False,
                  disable=None if batches.samples > batches.batch else True) as bar:
         for count, inputs in batches.runs():

@@ -7,16 +7,23 @@ workload share one simulator start-up (`RtlBackend.run_many`) and one cached Ver
 config and memory size class, so the first point of a config pays for a build (a minute or two for
 DIM 16) and the rest only simulate.
 
+What the simulators print is discarded (a sweep's terminal shows its progress bar); a failing run
+still raises the RTL backend's one-line error, which names the stuck unit or the illegal command.
+
 The dataflow is the sweep's (`[model] dataflow`), else the one `gemmini` mode picks by default
 (WS when the config has it), so the measured and the modelled cycles describe the same program.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from ..backend import get_backend
 from ..config import GemminiConfig
 from ..perf.calibration import layer_job
 from ..perf.workload import Workload
+from ..rtl.console import simulator_output_to
 
 __all__ = ["evaluate"]
 
@@ -26,5 +33,6 @@ def evaluate(config: GemminiConfig, workload: Workload, *, dataflow: str | None 
     """Measured cycles of each layer of `workload` on the RTL of `config`."""
     df = (dataflow or ("ws" if config.has_ws else "os")).lower()
     jobs = [layer_job(layer, config, df, seed=index) for index, layer in enumerate(workload.layers)]
-    results = get_backend("rtl", config).run_many(jobs)
+    with simulator_output_to(Path(os.devnull)):
+        results = get_backend("rtl", config).run_many(jobs)
     return [int(result.cycles) for result in results]
