@@ -6,9 +6,10 @@
 * Utilization = MACs / (DIM^2 x cycles from the first command to the last write acknowledged).
 * What explains the rest: the harness's per-unit busy cycles and bus beats, and the accelerator's
   own performance counters (two runs of the same program, eight events each, read after a FENCE).
-* Simulated cycles per wall second of the run (Python idle), and RTL result == golden result.
+* Simulated cycles per wall second and per CPU-second of the simulator process (Python idle), with
+  the load average, and RTL result == golden result.
 * Verilator build of the DIM-16 harness: cold (fresh cache, ccache disabled), cold with a warm
-  ccache (fresh cache), and cached.
+  ccache (fresh cache), and cached; split into Verilog emission, Verilator and C++ compilation.
 
     python benchmarks/bench_rtl.py [--size 512] [--latency 40] [--config default]
                                    [--tiles I J K] [--no-build-timing]
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 
@@ -49,6 +51,13 @@ def with_counters(program: Program, events) -> Program:
     return Program(head + list(program.commands) + tail, program.regions, name=program.name)
 
 
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process and of its finished child processes."""
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                          resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
 def build_timing(cfg, params) -> None:
     """Cold (no cache, no ccache), cold with ccache, and cached builds of the harness."""
     saved = {k: os.environ.get(k) for k in ("GEMMINI_SIM_CACHE", "CCACHE_DISABLE")}
@@ -60,11 +69,15 @@ def build_timing(cfg, params) -> None:
                     os.environ.pop("CCACHE_DISABLE", None)
                 else:
                     os.environ["CCACHE_DISABLE"] = "1"
-                start = time.monotonic()
+                start, cpu = time.monotonic(), _cpu_seconds()
                 sim = harness_build(cfg, params)
                 total = time.monotonic() - start
-                print(f"build {label}: {total:.1f} s (Verilog emit {sim.emit_seconds:.1f} s, "
-                      f"Verilator + C++ {sim.build_seconds:.1f} s)")
+                own, tools = (now - before for now, before in zip(_cpu_seconds(), cpu))
+                print(f"build {label}: {total:.1f} s wall (Verilog emit {sim.emit_seconds:.1f} s, "
+                      f"Verilator {sim.verilate_seconds:.1f} s, C++ compile and link "
+                      f"{sim.build_seconds - sim.verilate_seconds:.1f} s); CPU {own:.1f} s in "
+                      f"Python, {tools:.1f} s in Verilator and the compiler; load average "
+                      f"{os.getloadavg()[0]:.1f}")
                 start = time.monotonic()
                 again = harness_build(cfg, params)
                 print(f"build cached: {time.monotonic() - start:.2f} s (cached={again.cached})")
@@ -113,15 +126,18 @@ def main() -> None:
     golden = get_backend("golden", cfg).run(tp.program, memory)
     expected = golden.memory.read_array("C", (n, n), np.int8)
     macs = n ** 3
-    for result, events, wall in zip(results, EVENT_GROUPS, backend.last_wall_seconds):
+    load = os.getloadavg()[0]
+    for result, events, wall, cpu in zip(results, EVENT_GROUPS, backend.last_wall_seconds,
+                                         backend.last_cpu_seconds):
         c = result.counters
         got = result.memory.read_array("C", (n, n), np.int8)
         cycles = c["last_write"]
         print(f"\nRTL result == golden: {np.array_equal(got, expected)}")
         print(f"cycles first command -> last write: {cycles}; utilization "
               f"{100 * macs / (cfg.dim ** 2 * cycles):.2f} % ({macs} MACs)")
-        print(f"simulated {c['cycles']} cycles in {wall:.2f} s: {c['cycles'] / wall / 1e3:.0f}k "
-              f"cycles/s")
+        print(f"simulated {c['cycles']} cycles in {wall:.2f} s wall, {cpu:.2f} s CPU of the "
+              f"simulator: {c['cycles'] / wall / 1e3:.0f}k cycles/s wall, "
+              f"{c['cycles'] / cpu / 1e3:.0f}k cycles per CPU-second (load average {load:.1f})")
         for name in ("busy", "status_load", "status_execute", "status_store", "status_dma_read",
                      "status_dma_write", "status_rs", "status_frontend", "cmd_stalled"):
             print(f"  harness {name:17s} {c[name]:9d}  {100 * c[name] / c['cycles']:6.2f} %")

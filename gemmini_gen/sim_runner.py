@@ -107,6 +107,7 @@ class SimBuild:
     sources: list[Path]
     waves: bool
     build_seconds: float = 0.0
+    verilate_seconds: float = 0.0      # the Verilator part of build_seconds (the rest is C++)
     cached: bool = False
     _runner: object = field(default=None, repr=False)
 
@@ -212,7 +213,13 @@ def build(top: str, sources: Sequence[Path | str], *, waves: bool = False,
             else:
                 os.environ[k] = v
     return SimBuild(top, build_dir, sources, waves, build_seconds=time.monotonic() - start,
-                    _runner=runner)
+                    verilate_seconds=_verilate_seconds(build_dir / "build.log"), _runner=runner)
+
+
+def _verilate_seconds(log: Path) -> float:
+    """Verilator's own wall time, from the report line it writes into the build log."""
+    found = re.search(r"Verilator: Walltime ([\d.]+) s", log.read_text(errors="replace"))
+    return float(found.group(1)) if found else 0.0
 
 
 def _try_ports(text: str, top: str) -> list[tuple[str, str]] | None:

@@ -21,7 +21,7 @@ products of 2**63 or more, are undefined in the ISA; here they saturate by sign.
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for
@@ -160,15 +160,15 @@ class ScaleToInt(wiring.Component):
             ]
 
         # ---- stage 4: round to an integer (RNE), saturate, ReLU.
-        # Fixed point with 25 fraction bits: frac bits below 2**-25 cannot change the result.
-        frac = 25
-        shift = y_lsb + frac
-        fixed = Signal(24 + ow + frac)
-        m.d.comb += fixed.eq(Mux(shift < 0, 0, y_sig << shift[:bits_for(ow + frac)]))
-        whole = fixed[frac:]
-        up = fixed[frac - 1] & ((fixed[:frac - 1] != 0) | whole[0])
-        mag = Signal(len(whole) + 1)
-        m.d.comb += mag.eq(whole + up)
+        # y_lsb < 0: a rounding right shift of the 24-bit significand (shifts past 25 give 0);
+        # 0 <= y_lsb <= ow: an exact left shift (larger y_lsb saturate).  Both stay within 64
+        # bits: one 87-bit fixed-point shift here made Verilator use its slow multi-word
+        # helpers, and this form made the DIM-16 GEMM simulation ~12 % faster (BENCHMARKS.md).
+        # (The left shift is a right shift of y_sig * 2**40 so that its width stays 64.)
+        mag = Signal(24 + ow + 1)
+        right = rshift_rne(Cat(y_sig, Const(0, 1)).as_signed(), (-y_lsb)[:len(y_lsb)])
+        left = Cat(Const(0, 40), y_sig) >> (40 - y_lsb)[:6]
+        m.d.comb += mag.eq(Mux(y_lsb < 0, right.as_unsigned(), left))
         too_big = special3 | (y_lsb > ow)               # |y| >= 2**(ow + 23): saturates
         limit_pos, limit_neg = (1 << (ow - 1)) - 1, 1 << (ow - 1)
         pos = Mux(too_big | (mag > limit_pos), limit_pos, mag)

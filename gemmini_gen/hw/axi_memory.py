@@ -28,11 +28,12 @@ from pathlib import Path
 
 import numpy as np
 from amaranth.hdl import ClockSignal, Instance, Module, Mux, Signal, unsigned
-from amaranth.lib import data, fifo, wiring
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2, exact_log2
 
 from .axi import AXI4Signature, Burst, Resp
+from .fifo import BufferedFIFO
 
 __all__ = ["AXI4Memory", "ImageSignature", "STORAGE_MODULE", "STORAGE_VERILOG",
            "write_storage_verilog", "image_to_hex", "hex_to_image", "encode_path"]
@@ -198,7 +199,7 @@ class AXI4Memory(wiring.Component):
             i_path=self.image.path, i_load=self.image.load, i_dump=self.image.dump)
 
         # ---- reads: AR queue stamped on arrival -> burst engine -> one registered data stage.
-        m.submodules.ar_q = ar_q = fifo.SyncFIFOBuffered(width=layout.size, depth=self.max_reads)
+        m.submodules.ar_q = ar_q = BufferedFIFO(width=layout.size, depth=self.max_reads)
         ar_in = data.View(layout, ar_q.w_data)
         m.d.comb += [
             axi.arready.eq(ar_q.w_rdy), ar_q.w_en.eq(axi.arvalid),
@@ -236,7 +237,7 @@ class AXI4Memory(wiring.Component):
                 m.d.sync += [active.eq(1), burst.eq(head), cur.eq(head.addr), left.eq(head.len)]
 
         # ---- writes: AW queue -> W beats into storage -> B queue delayed by write_latency.
-        m.submodules.aw_q = aw_q = fifo.SyncFIFOBuffered(width=wlayout.size, depth=self.max_writes)
+        m.submodules.aw_q = aw_q = BufferedFIFO(width=wlayout.size, depth=self.max_writes)
         aw_in = data.View(wlayout, aw_q.w_data)
         m.d.comb += [
             axi.awready.eq(aw_q.w_rdy), aw_q.w_en.eq(axi.awvalid),
@@ -244,8 +245,8 @@ class AXI4Memory(wiring.Component):
             aw_in.size.eq(axi.awsize), aw_in.burst.eq(axi.awburst),
         ]
         b_layout = data.StructLayout({"id": unsigned(axi.signature.id_width), "stamp": unsigned(32)})
-        m.submodules.b_q = b_q = fifo.SyncFIFOBuffered(width=b_layout.size,
-                                                       depth=self.max_writes + 1)
+        m.submodules.b_q = b_q = BufferedFIFO(width=b_layout.size,
+                                                depth=self.max_writes + 1)
         aw_head = data.View(wlayout, aw_q.r_data)
         wburst = Signal(wlayout)
         wcur = Signal(axi.signature.addr_width)

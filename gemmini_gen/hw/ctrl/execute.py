@@ -22,11 +22,12 @@ visible to every reader.
 from __future__ import annotations
 
 from amaranth.hdl import Array, Const, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, fifo, stream, wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..arith import os_shift
 from ..bank_ports import ReadPortSignature, write_port_signature
+from ..fifo import BufferedFIFO
 from ..mesh_with_delays import MeshWithDelays
 from .operand_reader import READ_TAG, OperandReader
 from .reservation import overlaps
@@ -93,8 +94,8 @@ class ExecuteController(wiring.Component):
         new, new_ranges = self.uop.payload.uop, self.uop.payload.ranges
         feed_layout = data.StructLayout({"ctrl": geo.ex_ctrl_layout, "tag": self.tag_bits,
                                          "garbage": data.StructLayout({"a": 1, "p": 1, "x": 1})})
-        m.submodules.feed_ops = feed_ops = fifo.SyncFIFOBuffered(width=feed_layout.size,
-                                                                 depth=FEED_OPS)
+        m.submodules.feed_ops = feed_ops = BufferedFIFO(width=feed_layout.size,
+                                                        depth=FEED_OPS)
         hazard = Signal()
         conflicts = Const(0)
         for k in range(RING):

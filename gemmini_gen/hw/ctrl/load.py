@@ -21,12 +21,13 @@ Three decoupled stages, all in micro-op order:
 from __future__ import annotations
 
 from amaranth.hdl import Module, Mux, Signal, unsigned
-from amaranth.lib import data, fifo, stream, wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..arith import FP32Layout, RowScaler
 from ..bank_ports import write_port_signature
 from ..dma.params import DMAParams, read_request_layout, read_response_layout
+from ..fifo import BufferedFIFO
 from .rows import delayed_pulse, first_elements, shift_elements
 from .uops import Geometry
 
@@ -62,7 +63,7 @@ class LoadController(wiring.Component):
         geo, cfg = self.geo, self.geo.cfg
         m = Module()
         uop_layout = geo.ld_uop_layout
-        m.submodules.uops = uops = fifo.SyncFIFOBuffered(width=uop_layout.size, depth=UOP_BUFFER)
+        m.submodules.uops = uops = BufferedFIFO(width=uop_layout.size, depth=UOP_BUFFER)
         head = data.View(uop_layout, uops.r_data)
 
         # ---- 1. requests ------------------------------------------------------------------------

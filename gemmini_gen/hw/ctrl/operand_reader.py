@@ -12,10 +12,11 @@ read in the same cycle; a reader that loses its bank simply retries.
 from __future__ import annotations
 
 from amaranth.hdl import Module, Mux, Signal, unsigned
-from amaranth.lib import data, fifo, stream, wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..bank_ports import ReadPortSignature
+from ..fifo import BufferedFIFO
 from .rows import first_elements
 from .uops import Geometry
 
@@ -47,8 +48,8 @@ class OperandReader(wiring.Component):
         depth = latency + 4
         m = Module()
         layout = geo.operand_stream_layout
-        m.submodules.ops = ops = fifo.SyncFIFOBuffered(width=layout.size, depth=OPS)
-        m.submodules.out = out = fifo.SyncFIFOBuffered(width=geo.sp_row_layout.size, depth=depth)
+        m.submodules.ops = ops = BufferedFIFO(width=layout.size, depth=OPS)
+        m.submodules.out = out = BufferedFIFO(width=geo.sp_row_layout.size, depth=depth)
         m.d.comb += [ops.w_data.eq(self.op.payload), ops.w_en.eq(self.op.valid),
                      self.op.ready.eq(ops.w_rdy)]
         op = data.View(layout, ops.r_data)

@@ -21,12 +21,13 @@ poc)*stride``, cols*ES bytes).
 from __future__ import annotations
 
 from amaranth.hdl import Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, fifo, stream, wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..arith import FP32Layout, saturate
 from ..bank_ports import ReadPortSignature
 from ..dma.params import DMAParams, write_done_layout, write_request_layout
+from ..fifo import BufferedFIFO
 from .uops import Geometry
 
 __all__ = ["StoreController"]
@@ -70,8 +71,8 @@ class StoreController(wiring.Component):
         m = Module()
         dim = geo.dim
         uop_layout = geo.st_uop_layout
-        m.submodules.uops = uops = fifo.SyncFIFOBuffered(width=uop_layout.size, depth=UOP_BUFFER)
-        m.submodules.out = out = fifo.SyncFIFOBuffered(
+        m.submodules.uops = uops = BufferedFIFO(width=uop_layout.size, depth=UOP_BUFFER)
+        m.submodules.out = out = BufferedFIFO(
             width=write_request_layout(self.dma, TAG).size, depth=OUT_ROWS)
         m.d.comb += self.dma_done.ready.eq(1)
 

@@ -15,10 +15,11 @@ meets a response register the consumer has not taken.
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Module, Mux, Signal, unsigned
-from amaranth.lib import data, fifo, stream, wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..axi import AXI4ReadSignature, Burst, beat_size_code
+from ..fifo import BufferedFIFO
 from .bursts import BurstSplitter, row_beats
 from .params import DMAParams, check_tag_shape, read_request_layout, read_response_layout
 
@@ -58,8 +59,8 @@ class DMAReader(wiring.Component):
         desc_layout = data.StructLayout({"offset": unsigned(p.beat_shift),
                                          "beats": unsigned(p.beats_width), "tag": self.tag_shape})
         m.submodules.splitter = splitter = BurstSplitter(p)
-        m.submodules.descs = descs = fifo.SyncFIFOBuffered(width=desc_layout.size,
-                                                           depth=p.max_in_flight + 1)
+        m.submodules.descs = descs = BufferedFIFO(width=desc_layout.size,
+                                                  depth=p.max_in_flight + 1)
 
         # Request side: fork each request into the splitter and the descriptor FIFO.
         new_desc = data.View(desc_layout, descs.w_data)
@@ -105,7 +106,7 @@ class DMAReader(wiring.Component):
         with m.If(resp.ready):
             m.d.sync += resp.valid.eq(0)
         with m.If(r_fire):
-            m.d.sync += words[beat].eq(axi.rdata)
+            m.d.sync += words.eq(merged)        # (all words: no partial case on `beat`)
             with m.If(row_done):
                 m.d.comb += descs.r_en.eq(1)
                 m.d.sync += [

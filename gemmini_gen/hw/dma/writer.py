@@ -16,11 +16,12 @@ stall while a finished request's ``done`` is pending.
 from __future__ import annotations
 
 from amaranth.hdl import Const, Module, Signal, unsigned
-from amaranth.lib import data, fifo, stream, wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for, exact_log2
 
 from ..axi import AXI4WriteSignature, Burst, beat_size_code
+from ..fifo import BufferedFIFO
 from .bursts import BurstSplitter, row_beats
 from .params import DMAParams, check_tag_shape, write_done_layout, write_request_layout
 
@@ -70,9 +71,9 @@ class DMAWriter(wiring.Component):
             "tag": self.tag_shape,
         })
         m.submodules.splitter = splitter = BurstSplitter(p)
-        m.submodules.wjobs = wjobs = fifo.SyncFIFOBuffered(width=wjob_layout.size, depth=2)
-        m.submodules.cjobs = cjobs = fifo.SyncFIFOBuffered(width=cjob_layout.size,
-                                                           depth=p.max_in_flight + 1)
+        m.submodules.wjobs = wjobs = BufferedFIFO(width=wjob_layout.size, depth=2)
+        m.submodules.cjobs = cjobs = BufferedFIFO(width=cjob_layout.size,
+                                                  depth=p.max_in_flight + 1)
 
         # Request side: fork each request into the splitter and both job FIFOs.
         addr, nbytes = req.payload.addr, req.payload.nbytes
