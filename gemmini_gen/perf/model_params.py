@@ -42,6 +42,7 @@ class GemminiModelParams:
                                     # latency and its beats
     write_overhead: float = 4       # the same for a write burst
     load_lag: float = 0             # a load is complete this long after its last data arrived
+                                    # (and holds its slot of the load unit's command window)
     store_lag: float = 0            # a store is complete this long after the store unit's work
     program_overhead: float = 10    # per program: configuration commands, start and end
     calibration: str = PROVISIONAL

@@ -5,26 +5,35 @@ The program is one command stream (docs/tiling.md, "The explicit schedule"): bet
 COMPUTE pairs of step s it carries the loads of step s+1 (A and B from a quarter of the step, the
 bias over its second half), and the stores of the C tile step s-1 finished (from pair
 `rs_entries_ex` to the middle); step 0 first loads its bias and its first k-group (all of them in
-OS).  `schedule_segments` cuts each step into the segments between those boundaries; in each
+OS).  `_Schedule._walk` cuts each step into the segments between those boundaries; in each
 segment every unit works through its share at its own rate:
 
 * the front end issues one command per cycle, in program order, and stops when the queue of the
   next command is full: a queue entry lives until its command is complete, so the front end passes
-  a segment only when all but the last `rs_entries_*` commands of each unit in it are done;
+  a segment only when all but the last `rs_entries_*` commands of each unit in it are done (the
+  streams of one unit in a segment are interleaved, so those commands are a mix of all of them);
 * the load unit needs, for a set of MVINs, the slowest of its bus beats, the local rows it writes,
-  its request issue (one request per cycle, one more per command) and its AXI bursts each holding
-  one of `max_in_flight` slots for the read latency, the overhead and its beats; its commands are
-  complete a read latency (+ `load_lag`) after the unit has issued them;
+  its request issue (one request per cycle, one more per command), its AXI bursts each holding
+  one of `max_in_flight` slots for the read latency, the overhead and its beats, and its command
+  window: the load controller holds only `UOP_BUFFER` MVINs between requesting a command's first
+  row and writing its last, so short commands (a broadcast bias row: one request, DIM local rows)
+  cannot hide the read latency; its commands are complete a read latency (+ `load_lag`) after
+  the unit has issued them.  Interleaved A/B and bias MVINs share its stages; a response waits
+  at the unit while its local rows are written (a bias row: DIM of them), and the read data of
+  every burst in flight waits with it;
 * the execute unit needs DIM cycles per pair, plus the cycles bank conflicts add; its results
   are complete `MeshWithDelays`' latency + DIM + the accumulator latency later;
 * the store unit needs, for a set of MVOUTs, the slowest of its write beats, the accumulator blocks
   it reads, its requests and its write bursts' slots (write latency + overhead + beats).
 
 Dependencies follow the rows they touch, in stream order ("trailing"): step s's computes start when
-its bias and the A and B blocks of its first k-block are loaded and end no earlier than the last
-load plus the pairs that need it; the stores of a C tile trail its last computes; a bias trails
-the stores of the tile that last used its accumulator half; loads into a scratchpad slot wait for
-the computes of the step that last read it.  The program ends when the last store's write
+its bias and what its first pair reads are loaded (the first k-group's A and B's first k-block,
+as a share of the loads' work; in OS with B in place, A's first row block) and end no earlier
+than the last load plus the pairs that need it; the stores of a C tile trail its last computes; a
+bias trails the stores of the tile that last used its accumulator half; loads into a scratchpad
+slot wait for the computes of the step that last read it.  Where a step's computes overlap the
+loading of its own bias, both write the same accumulator bank and the computes' results win: the
+load unit loses the cycles the execute unit writes.  The program ends when the last store's write
 response is back (`program_overhead` covers the configuration commands and the end detection).
 """
 
@@ -43,6 +52,8 @@ from .step_costs import StepCosts, Transfers
 __all__ = ["LayerTiming", "MeshTiming", "layer_timing", "mesh_timing"]
 
 BOUNDS = ("issue", "load", "compute", "store")
+#: The stages `channel_limits` bounds a DMA unit by (rows of its result, in this order).
+STAGES = ("beats", "rows", "requests", "slots", "window")
 NEVER = float("-inf")
 
 
@@ -68,6 +79,13 @@ def mesh_timing(cfg: GemminiConfig) -> MeshTiming:
                       MeshWithDelays.block_cycles.fget(view))
 
 
+@lru_cache(maxsize=1)
+def load_window() -> int:
+    """Load micro-ops the load controller holds between its request and write stages."""
+    from ..hw.ctrl.load import UOP_BUFFER               # Amaranth: imported on first use
+    return UOP_BUFFER
+
+
 @dataclass(frozen=True)
 class LayerTiming:
     cycles: int
@@ -80,15 +98,27 @@ class LayerTiming:
     bound: str            # the unit that held the front end up for most cycles
 
 
-def channel_cycles(t: Transfers, latency: float, overhead: float, in_flight: int) -> np.ndarray:
-    """Cycles a DMA unit needs for each step's `t`."""
+def channel_limits(t: Transfers, latency: float, overhead: float, in_flight: int,
+                   window: tuple[int, float] | None = None) -> np.ndarray:
+    """Cycles each stage of a DMA unit needs for each step's `t` (rows: `STAGES`, bus beats,
+    local rows, request issue, burst slots and, with `window`, the command window; columns:
+    steps).  The stages are pipelined, so a set of commands takes its slowest stage.  `window` =
+    (commands, tail) bounds a load unit that holds only that many commands between requesting
+    their first row and writing their last: each takes its requests, the read latency, `tail`
+    and the local rows of its last DRAM row (all of them for a broadcast bias row)."""
     slots = (t.bursts * (latency + overhead) + t.beats) / in_flight
-    return np.maximum(np.maximum(t.beats, t.rows), np.maximum(t.requests + t.commands, slots))
+    limits = [t.beats, t.rows, t.requests + t.commands, slots]
+    if window is not None:
+        depth, tail = window
+        last_rows = t.rows * t.commands / np.maximum(t.requests, 1)
+        limits.append((t.requests + t.commands * (latency + tail) + last_rows) / depth)
+    return np.stack(limits).astype(float)
 
 
 class _Unit:
-    """One queue and its unit: `free` is when it has done all the work it was given; `window`
-    is what the last `capacity` commands it was given took (the front end waits for them)."""
+    """One queue and its unit: `free` is when it has done all the work it was given; `recent`
+    its last runs (commands, start, end), from which `entry_free` tells when all but the last
+    `capacity` commands given are complete (the front end waits for that)."""
 
     __slots__ = ("capacity", "lag", "free", "recent")
 
@@ -106,6 +136,13 @@ class _Unit:
             del self.recent[0]
         return start, end
 
+    def interleave(self, pieces: int) -> None:
+        """Its last `pieces` runs were given interleaved: count them as one."""
+        if pieces > 1:
+            runs = self.recent[-pieces:]
+            del self.recent[-pieces:]
+            self.recent.append((sum(r[0] for r in runs), runs[0][1], runs[-1][2]))
+
     def entry_free(self) -> float:
         """When the front end can pass the last command given: all but `capacity` of the
         commands before it are complete."""
@@ -118,21 +155,27 @@ class _Unit:
 
 
 class _Span:
-    """When a stream of one step ran: `at(f)` is when its first fraction f was complete."""
+    """When a stream of one step ran: `at(f)` is when its first fraction f (of the work of the
+    whole stream, `total`) was complete -- by interpolation over the part given so far (the
+    prologue's later k-groups are given after the first computes need the first one)."""
 
-    __slots__ = ("start", "end", "lag")
+    __slots__ = ("start", "end", "lag", "total", "given")
 
-    def __init__(self, lag: float):
+    def __init__(self, lag: float, total: float):
         self.start, self.end, self.lag = None, NEVER, lag
+        self.total, self.given = total, 0.0
 
-    def add(self, start: float, end: float) -> None:
+    def add(self, start: float, end: float, work: float) -> None:
         if self.start is None:
             self.start = start
         self.end = end
+        self.given += work
 
     def at(self, fraction: float) -> float:
         if self.start is None:
             return NEVER
+        if self.given < self.total:
+            fraction = min(1.0, fraction * self.total / self.given)
         return self.start + fraction * (self.end - self.start) + self.lag
 
 
@@ -149,13 +192,20 @@ class _Schedule:
         mesh = mesh_timing(cfg)
         ws = costs.dataflow == "ws"
         self.ws = ws
-        read = (params.read_latency, params.read_overhead, cfg.max_in_flight)
+        read = (params.read_latency, params.read_overhead, cfg.max_in_flight,
+                (load_window(), params.load_lag))
         write = (params.write_latency, params.write_overhead, cfg.max_in_flight)
-        self.work = {"a": channel_cycles(costs.a, *read), "b": channel_cycles(costs.b, *read),
-                     "bias": channel_cycles(costs.bias, *read),
-                     "stores": channel_cycles(costs.stores, *write)}
+        self.limits = {"a": channel_limits(costs.a, *read), "b": channel_limits(costs.b, *read),
+                       "bias": channel_limits(costs.bias, *read),
+                       "stores": channel_limits(costs.stores, *write)}
+        self.work = {kind: limits.max(axis=0) for kind, limits in self.limits.items()}
+        # local rows beyond the data beats: cycles a read response waits at the load unit
+        self.response_wait = {k: np.maximum(0, t.rows - t.beats).astype(float)
+                              for k, t in (("a", costs.a), ("b", costs.b), ("bias", costs.bias))}
         self.execute = (mesh.block_cycles * costs.pairs + costs.conflict_cycles).astype(float)
         self.ex_lag = (mesh.latency_ws if ws else mesh.latency_os) + cfg.dim + cfg.acc_latency
+        results = costs.pairs if ws else costs.blocks_i * costs.blocks_j    # blocks written
+        self.acc_write_share = np.minimum(1.0, results * cfg.dim / np.maximum(self.execute, 1))
         self.ld_lag = params.read_latency + params.load_lag
         self.units = {"load": _Unit(cfg.rs_entries_ld, self.ld_lag),
                       "compute": _Unit(cfg.rs_entries_ex, self.ex_lag),
@@ -172,7 +222,10 @@ class _Schedule:
         if key not in self.spans:
             lag = {"ab": self.ld_lag, "bias": self.ld_lag, "compute": self.ex_lag,
                    "stores": self.params.store_lag}[kind]
-            self.spans[key] = _Span(lag)
+            total = {"ab": self.work["a"][step] + self.work["b"][step],
+                     "bias": self.work["bias"][step], "compute": self.execute[step],
+                     "stores": self.work["stores"][step]}[kind]
+            self.spans[key] = _Span(lag, total)
         return self.spans[key]
 
     def ready(self, kind: str, step: int, after: float) -> tuple[float, float]:
@@ -182,12 +235,24 @@ class _Schedule:
         if kind == "compute":
             loads, bias = self.span("ab", step), self.span("bias", step)
             n_a, n_b = c.a.commands[step], c.b.commands[step]
-            bk = c.blocks_k[step]
-            first_k = min(bk, self.cfg.max_block_len)
-            first = (n_a * first_k / bk + n_b / bk) / max(n_a + n_b, 1)
+            bi, bj, bk = c.blocks_i[step], c.blocks_j[step], c.blocks_k[step]
+            group = self.cfg.max_block_len
             per_pair = self.execute[step] / c.pairs[step]
-            after_last_load = (c.blocks_i[step] * c.blocks_j[step] if self.ws
-                               else c.pairs[step] - bk + 1)
+            if n_b == 0 and n_a > 0:
+                # B in place: the A loads come k-group by k-group, row block by row block, and
+                # the first pair needs the first one; the last is needed from the first pair
+                # of the last k-group that reads the last row block (OS runs row block by row
+                # block, k innermost; WS sweeps the row blocks for each k and column).
+                groups = -(-bk // group)
+                first = 1 / (bi * groups)
+                k_last = (groups - 1) * group
+                after_last_load = (c.pairs[step] - k_last * bj * bi - bi + 1 if self.ws
+                                   else bj * bk - k_last)
+            else:
+                # the first k-group's A, then B's first k-block, as a share of the loads' work
+                w_a, w_b = self.work["a"][step], self.work["b"][step]
+                first = (w_a * min(bk, group) / bk + w_b / bk) / max(w_a + w_b, 1)
+                after_last_load = bi * bj if self.ws else c.pairs[step] - bk + 1
             return (max(loads.at(first), bias.at(1 / max(c.bias.commands[step], 1))),
                     max(loads.at(1.0) + after_last_load * per_pair, bias.at(1.0) + per_pair)
                     - after * per_pair)
@@ -206,27 +271,84 @@ class _Schedule:
         previous = step - 2                           # "ab": the slot's last reader
         return (self.span("compute", previous).at(1.0),) * 2 if previous >= 0 else (NEVER, NEVER)
 
+    def overlap_loads(self, pieces: list) -> list:
+        """A segment's A/B and bias MVINs are interleaved in the load unit's pipeline, so each
+        of its stages serves both: together they take the slowest stage of their summed stage
+        limits -- less than their separate times added where they are bound by different stages
+        (a bias by its command window, A by its burst slots) -- except that the read data stalls
+        (R channel, every burst in flight) while a response waits for its local rows to be
+        written, which the burst slots of the mix pay for.  Scales the load pieces' work."""
+        loads = [p for p in pieces if p[0] in ("ab", "bias") and p[2] > 0]
+        if len(loads) < 2:
+            return pieces
+        separate = sum(p[2] for p in loads)
+        together = 0.0
+        for kind, step, work, _ in loads:
+            kinds = ("a", "b") if kind == "ab" else ("bias",)
+            limits = sum(self.limits[k][:, step] for k in kinds)
+            limits[STAGES.index("slots")] += sum(self.response_wait[k][step] for k in kinds)
+            total = sum(self.work[k][step] for k in kinds)
+            together = together + limits * (work / total)
+        factor = min(1.0, float(np.max(together)) / separate)
+        return [(kind, step, work * factor if kind in ("ab", "bias") else work, commands)
+                for kind, step, work, commands in pieces]
+
+    def bias_conflict(self, step: int, start: float, end: float) -> None:
+        """The step's computes running [start, end) while its own bias is still being loaded:
+        both write the same accumulator bank, and the execute unit's results go first, so the
+        bias rows -- and the load unit behind them -- wait for the computes' writes."""
+        bias = self.span("bias", step)
+        if bias.start is None:
+            return
+        overlap = min(bias.end + self.ld_lag, end) - max(bias.start, start)
+        if overlap > 0:
+            lost = overlap * self.acc_write_share[step]
+            self.units["load"].free += lost
+            bias.end += lost
+
     # ---- the stream --------------------------------------------------------------------------
     def segment(self, issued: float, pairs: int, pieces, after: float = 0.0) -> float:
         """Run one segment: `pairs` pairs of the current step (`after` more follow it) and
-        `pieces` (kind, step, work, commands); returns when the front end has passed it."""
+        `pieces` (kind, step, work, commands); returns when the front end has passed it.  A
+        unit's pieces run one after the other, but their commands are interleaved in the
+        stream: the load pieces share the load unit's stages (`overlap_loads`), the last bias
+        command ends near the end of the load unit's run, and the commands the front end waits
+        for are a mix of all of them."""
         unit_of = {"compute": "compute", "ab": "load", "bias": "load", "stores": "store"}
         total = 2 * pairs + sum(p[3] for p in pieces)
         passed, bound = issued + total, "issue"
+        given = dict.fromkeys(self.units, 0)
+        bias_span = None
+        pieces = self.overlap_loads(pieces)
         for kind, step, work, commands in pieces:
             first, last = self.ready(kind, step, after)
             if kind != "compute":           # its last command trails the last it depends on
                 last += work / max(commands, 1)
             unit = self.units[unit_of[kind]]
             start, end = unit.run(issued, work, commands, first, last)
-            self.span(kind, step).add(start, end)
+            if unit_of[kind] == "load" and not given["load"]:
+                load_start = start
+            given[unit_of[kind]] += 1
+            self.span(kind, step).add(start, end, work)
+            if kind == "bias":
+                bias_span, bias_commands = self.span(kind, step), commands
             if kind == "stores":
                 self.half_stored[int(self.c.acc_half[step])] = step
-            if kind == "compute" and self.first_compute is None:
-                self.first_compute = start
+            if kind == "compute":
+                if self.first_compute is None:
+                    self.first_compute = start
+                self.bias_conflict(step, start, end)
+        if bias_span is not None and given["load"] > 1:
+            # spread evenly among the A/B loads: the last of n bias commands comes 1/n before
+            # the end of the load unit's run
+            run = self.units["load"].free - load_start
+            bias_span.end = max(bias_span.end,
+                                load_start + run * (1 - 1 / max(bias_commands, 1)))
+        for name, unit in self.units.items():
+            unit.interleave(given[name])
             free = unit.entry_free()
             if free > passed:
-                passed, bound = free, unit_of[kind]
+                passed, bound = free, name
         self.held[bound] += passed - issued
         return passed
 

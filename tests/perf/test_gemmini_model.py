@@ -17,7 +17,9 @@ from gemmini_gen.perf import (ConvShape, GemminiModel, GemminiModelParams, Layer
 from gemmini_gen.perf.dma_traffic import BusGeometry, stream_costs
 from gemmini_gen.perf.estimate import ModelError
 from gemmini_gen.perf.gemmini_model import layer_work
-from gemmini_gen.perf.pipeline_timing import MeshTiming, mesh_timing
+from gemmini_gen.perf.pipeline_timing import (STAGES, MeshTiming, channel_limits, load_window,
+                                              mesh_timing)
+from gemmini_gen.perf.step_costs import Transfers
 from gemmini_gen.tiling import plan_matmul
 
 CFG = preset("default")
@@ -151,6 +153,19 @@ def test_one_step_by_hand():
     os_est = model.layer_estimate(Layer.gemm("g", 16, 16, 16), CFG, "os")
     assert os_est.details["epilogue_cycles"] - d["epilogue_cycles"] == \
         mesh.latency_os - mesh.latency_ws
+
+
+def test_short_loads_are_bound_by_the_command_window():
+    # 8 broadcast bias MVIN3s of 4 local rows each (one request, one beat, one burst apiece):
+    # the load controller holds 4 of them between request and write, each for its request, the
+    # 40-cycle latency, a 2-cycle tail and its 4 rows -> (8 + 8 * 42 + 8 * 4) / 4 = 94 cycles,
+    # more than their 32 row writes or (8 * (40 + 2) + 8) / 16 = 21.5 cycles of burst slots.
+    ones = np.array([8])
+    bias = Transfers(commands=ones, requests=ones, beats=ones, bursts=ones, rows=4 * ones)
+    assert load_window() == 4
+    limits = dict(zip(STAGES, channel_limits(bias, 40, 2, 16, (4, 2))[:, 0]))
+    assert limits == {"beats": 8, "rows": 32, "requests": 16, "slots": 21.5, "window": 94}
+    assert channel_limits(bias, 40, 2, 16).max() == 32        # without the window: the rows
 
 
 @pytest.mark.parametrize("config", [
