@@ -17,6 +17,7 @@ import json
 import math
 import tomllib
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -210,108 +211,109 @@ class GemminiConfig:
                               f"multiple of dim ({self.dim})")
 
     # ------------------------------------------------------------------------------------------
-    # Derived values (ISA.md section 1)
+    # Derived values (ISA.md section 1); cached: the fields are frozen, and the models read these
+    # in their inner loops
     # ------------------------------------------------------------------------------------------
-    @property
+    @cached_property
     def dim(self) -> int:
         return self.tile_rows * self.mesh_rows
 
-    @property
+    @cached_property
     def input_bits(self) -> int:
         return DTYPES[self.input_dtype]
 
-    @property
+    @cached_property
     def acc_bits(self) -> int:
         return DTYPES[self.acc_dtype]
 
-    @property
+    @cached_property
     def input_bytes(self) -> int:
         """ES: bytes per input element."""
         return self.input_bits // 8
 
-    @property
+    @cached_property
     def acc_bytes(self) -> int:
         """AS: bytes per accumulator element."""
         return self.acc_bits // 8
 
-    @property
+    @cached_property
     def elem_min(self) -> int:
         return -(1 << (self.input_bits - 1))
 
-    @property
+    @cached_property
     def elem_max(self) -> int:
         return (1 << (self.input_bits - 1)) - 1
 
-    @property
+    @cached_property
     def acc_min(self) -> int:
         return -(1 << (self.acc_bits - 1))
 
-    @property
+    @cached_property
     def acc_max(self) -> int:
         return (1 << (self.acc_bits - 1)) - 1
 
-    @property
+    @cached_property
     def sp_row_bytes(self) -> int:
         return self.dim * self.input_bytes
 
-    @property
+    @cached_property
     def acc_row_bytes(self) -> int:
         return self.dim * self.acc_bytes
 
-    @property
+    @cached_property
     def sp_bank_rows(self) -> int:
         """BANK_ROWS: rows per scratchpad bank."""
         return self.sp_capacity_kib * 1024 // (self.sp_banks * self.sp_row_bytes)
 
-    @property
+    @cached_property
     def acc_bank_rows(self) -> int:
         """ACC_BANK_ROWS: rows per accumulator bank."""
         return self.acc_capacity_kib * 1024 // (self.acc_banks * self.acc_row_bytes)
 
-    @property
+    @cached_property
     def sp_rows(self) -> int:
         return self.sp_banks * self.sp_bank_rows
 
-    @property
+    @cached_property
     def acc_rows(self) -> int:
         return self.acc_banks * self.acc_bank_rows
 
-    @property
+    @cached_property
     def sp_addr_bits(self) -> int:
         return math.ceil(math.log2(self.sp_rows))
 
-    @property
+    @cached_property
     def acc_addr_bits(self) -> int:
         return math.ceil(math.log2(self.acc_rows))
 
-    @property
+    @cached_property
     def addr_bits(self) -> int:
         """ADDR_BITS: width of the row field of a local address."""
         return max(self.sp_addr_bits, self.acc_addr_bits)
 
-    @property
+    @cached_property
     def max_block_len(self) -> int:
         """DIM-wide blocks per elem-width mvin/mvout (MAX_BLOCK_LEN)."""
         return MAX_BYTES // self.sp_row_bytes if self.sp_row_bytes <= MAX_BYTES else 1
 
-    @property
+    @cached_property
     def max_block_len_acc(self) -> int:
         """DIM-wide blocks per acc-width mvin/mvout (MAX_BLOCK_LEN_ACC)."""
         return MAX_BYTES // self.acc_row_bytes if self.acc_row_bytes <= MAX_BYTES else 1
 
-    @property
+    @cached_property
     def has_os(self) -> bool:
         return self.dataflow in (Dataflow.OS, Dataflow.BOTH)
 
-    @property
+    @cached_property
     def has_ws(self) -> bool:
         return self.dataflow in (Dataflow.WS, Dataflow.BOTH)
 
-    @property
+    @cached_property
     def bus_bytes(self) -> int:
         return self.dma_bus_bits // 8
 
-    @property
+    @cached_property
     def macs_per_cycle(self) -> int:
         return self.dim * self.dim
 

@@ -55,6 +55,9 @@ BOUNDS = ("issue", "load", "compute", "store")
 #: The stages `channel_limits` bounds a DMA unit by (rows of its result, in this order).
 STAGES = ("beats", "rows", "requests", "slots", "window")
 NEVER = float("-inf")
+SLOTS = STAGES.index("slots")
+#: The unit that runs each kind of work.
+_UNIT_OF = {"compute": "compute", "ab": "load", "bias": "load", "stores": "store"}
 
 
 @dataclass(frozen=True)
@@ -120,11 +123,12 @@ class _Unit:
     its last runs (commands, start, end), from which `entry_free` tells when all but the last
     `capacity` commands given are complete (the front end waits for that)."""
 
-    __slots__ = ("capacity", "lag", "free", "recent")
+    __slots__ = ("capacity", "lag", "free", "recent", "entry")
 
     def __init__(self, capacity: int, lag: float):
         self.capacity, self.lag, self.free = capacity, lag, 0.0
         self.recent: list[tuple[float, float, float]] = []      # (commands, start, end)
+        self.entry: float | None = NEVER                        # entry_free(), None: stale
 
     def run(self, issued: float, work: float, commands: float, first: float, last: float
             ) -> tuple[float, float]:
@@ -134,6 +138,7 @@ class _Unit:
         self.recent.append((commands, start, end))
         if len(self.recent) > 8:
             del self.recent[0]
+        self.entry = None
         return start, end
 
     def interleave(self, pieces: int) -> None:
@@ -142,16 +147,19 @@ class _Unit:
             runs = self.recent[-pieces:]
             del self.recent[-pieces:]
             self.recent.append((sum(r[0] for r in runs), runs[0][1], runs[-1][2]))
+            self.entry = None
 
     def entry_free(self) -> float:
         """When the front end can pass the last command given: all but `capacity` of the
         commands before it are complete."""
-        left = self.capacity
-        for commands, start, end in reversed(self.recent):
-            if commands > left:
-                return start + (end - start) * (commands - left) / commands + self.lag
-            left -= commands
-        return NEVER
+        if self.entry is None:
+            self.entry, left = NEVER, self.capacity
+            for commands, start, end in reversed(self.recent):
+                if commands > left:
+                    self.entry = start + (end - start) * (commands - left) / commands + self.lag
+                    break
+                left -= commands
+        return self.entry
 
 
 class _Span:
@@ -179,6 +187,15 @@ class _Span:
         return self.start + fraction * (self.end - self.start) + self.lag
 
 
+def _as_lists(costs: StepCosts) -> SimpleNamespace:
+    """The per-step fields of `costs` the schedule reads, as lists of Python numbers."""
+    fields = ("blocks_i", "blocks_j", "blocks_k", "last_k", "acc_half", "pairs")
+    view = SimpleNamespace(steps=costs.steps, **{f: getattr(costs, f).tolist() for f in fields})
+    for stream in ("a", "b", "bias", "stores"):
+        setattr(view, stream, SimpleNamespace(commands=getattr(costs, stream).commands.tolist()))
+    return view
+
+
 def layer_timing(costs: StepCosts, params: GemminiModelParams, cfg: GemminiConfig
                  ) -> LayerTiming:
     return _Schedule(costs, params, cfg).run()
@@ -188,30 +205,45 @@ class _Schedule:
     """The fluid model of one layer's program (see the module docstring)."""
 
     def __init__(self, costs: StepCosts, params: GemminiModelParams, cfg: GemminiConfig):
-        self.c, self.cfg = costs, cfg
+        self.cfg = cfg
         mesh = mesh_timing(cfg)
         ws = costs.dataflow == "ws"
         self.ws = ws
         read = (params.read_latency, params.read_overhead, cfg.max_in_flight,
                 (load_window(), params.load_lag))
         write = (params.write_latency, params.write_overhead, cfg.max_in_flight)
-        self.limits = {"a": channel_limits(costs.a, *read), "b": channel_limits(costs.b, *read),
-                       "bias": channel_limits(costs.bias, *read),
-                       "stores": channel_limits(costs.stores, *write)}
-        self.work = {kind: limits.max(axis=0) for kind, limits in self.limits.items()}
+        limits = {"a": channel_limits(costs.a, *read), "b": channel_limits(costs.b, *read),
+                  "bias": channel_limits(costs.bias, *read),
+                  "stores": channel_limits(costs.stores, *write)}
+        work = {kind: limit.max(axis=0) for kind, limit in limits.items()}
         # local rows beyond the data beats: cycles a read response waits at the load unit
-        self.response_wait = {k: np.maximum(0, t.rows - t.beats).astype(float)
-                              for k, t in (("a", costs.a), ("b", costs.b), ("bias", costs.bias))}
-        self.execute = (mesh.block_cycles * costs.pairs + costs.conflict_cycles).astype(float)
+        response_wait = {k: np.maximum(0, t.rows - t.beats).astype(float)
+                         for k, t in (("a", costs.a), ("b", costs.b), ("bias", costs.bias))}
+        execute = (mesh.block_cycles * costs.pairs + costs.conflict_cycles).astype(float)
         self.ex_lag = (mesh.latency_ws if ws else mesh.latency_os) + cfg.dim + cfg.acc_latency
         results = costs.pairs if ws else costs.blocks_i * costs.blocks_j    # blocks written
-        self.acc_write_share = np.minimum(1.0, results * cfg.dim / np.maximum(self.execute, 1))
+        acc_write_share = np.minimum(1.0, results * cfg.dim / np.maximum(execute, 1))
+        self.totals = {"execute": int(execute.sum()), "issue": int(costs.commands.sum()),
+                       "load": int(round(sum(work[k].sum() for k in ("a", "b", "bias")))),
+                       "store": int(round(work["stores"].sum()))}
+        self.ab_work = (work["a"] + work["b"]).tolist()
+        self.ab_commands = (costs.a.commands + costs.b.commands).astype(float).tolist()
+        # The schedule reads these one step at a time, thousands of times per layer: as Python
+        # numbers, not numpy scalars (several times cheaper each).
+        self.c = _as_lists(costs)
+        self.limits = {kind: limit.T.tolist() for kind, limit in limits.items()}  # [step][stage]
+        self.work = {kind: w.tolist() for kind, w in work.items()}
+        self.response_wait = {kind: w.tolist() for kind, w in response_wait.items()}
+        self.execute = execute.tolist()
+        self.acc_write_share = acc_write_share.tolist()
         self.ld_lag = params.read_latency + params.load_lag
         self.units = {"load": _Unit(cfg.rs_entries_ld, self.ld_lag),
                       "compute": _Unit(cfg.rs_entries_ex, self.ex_lag),
                       "store": _Unit(cfg.rs_entries_st, params.store_lag)}
         self.params = params
         self.spans: dict[tuple[str, int], _Span] = {}
+        self.compute_needs: dict[int, tuple[float, float, float, float]] = {}
+        self.load_stages: dict[tuple[str, int], tuple[list[float], float]] = {}
         self.half_stored: dict[int, int] = {}       # accumulator half -> step last stored
         self.held = dict.fromkeys(BOUNDS, 0.0)
         self.first_compute = None
@@ -219,41 +251,30 @@ class _Schedule:
     # ---- dependencies ----------------------------------------------------------------------
     def span(self, kind: str, step: int) -> _Span:
         key = (kind, step)
-        if key not in self.spans:
-            lag = {"ab": self.ld_lag, "bias": self.ld_lag, "compute": self.ex_lag,
-                   "stores": self.params.store_lag}[kind]
-            total = {"ab": self.work["a"][step] + self.work["b"][step],
-                     "bias": self.work["bias"][step], "compute": self.execute[step],
-                     "stores": self.work["stores"][step]}[kind]
-            self.spans[key] = _Span(lag, total)
-        return self.spans[key]
+        span = self.spans.get(key)
+        if span is None:
+            if kind == "compute":
+                span = _Span(self.ex_lag, self.execute[step])
+            elif kind == "stores":
+                span = _Span(self.params.store_lag, self.work["stores"][step])
+            elif kind == "ab":
+                span = _Span(self.ld_lag, self.ab_work[step])
+            else:
+                span = _Span(self.ld_lag, self.work["bias"][step])
+            self.spans[key] = span
+        return span
 
     def ready(self, kind: str, step: int, after: float) -> tuple[float, float]:
         """(earliest start, earliest end) of a piece of `kind` work of `step` (for computes,
         `after` pairs of the step follow the piece)."""
         c = self.c
         if kind == "compute":
+            needs = self.compute_needs.get(step)
+            if needs is None:
+                needs = self.compute_needs[step] = self._compute_needs(step)
+            first, after_last_load, per_pair, bias_first = needs
             loads, bias = self.span("ab", step), self.span("bias", step)
-            n_a, n_b = c.a.commands[step], c.b.commands[step]
-            bi, bj, bk = c.blocks_i[step], c.blocks_j[step], c.blocks_k[step]
-            group = self.cfg.max_block_len
-            per_pair = self.execute[step] / c.pairs[step]
-            if n_b == 0 and n_a > 0:
-                # B in place: the A loads come k-group by k-group, row block by row block, and
-                # the first pair needs the first one; the last is needed from the first pair
-                # of the last k-group that reads the last row block (OS runs row block by row
-                # block, k innermost; WS sweeps the row blocks for each k and column).
-                groups = -(-bk // group)
-                first = 1 / (bi * groups)
-                k_last = (groups - 1) * group
-                after_last_load = (c.pairs[step] - k_last * bj * bi - bi + 1 if self.ws
-                                   else bj * bk - k_last)
-            else:
-                # the first k-group's A, then B's first k-block, as a share of the loads' work
-                w_a, w_b = self.work["a"][step], self.work["b"][step]
-                first = (w_a * min(bk, group) / bk + w_b / bk) / max(w_a + w_b, 1)
-                after_last_load = bi * bj if self.ws else c.pairs[step] - bk + 1
-            return (max(loads.at(first), bias.at(1 / max(c.bias.commands[step], 1))),
+            return (max(loads.at(first), bias.at(bias_first)),
                     max(loads.at(1.0) + after_last_load * per_pair, bias.at(1.0) + per_pair)
                     - after * per_pair)
         if kind == "stores":
@@ -271,6 +292,32 @@ class _Schedule:
         previous = step - 2                           # "ab": the slot's last reader
         return (self.span("compute", previous).at(1.0),) * 2 if previous >= 0 else (NEVER, NEVER)
 
+    def _compute_needs(self, step: int) -> tuple[float, float, float, float]:
+        """What a step's computes wait for, fixed by its plan: (the share of its A/B loads' work
+        its first pair needs, the pairs after the one that needs the last load, cycles per pair,
+        the share of its bias the first pair needs)."""
+        c = self.c
+        n_a, n_b = c.a.commands[step], c.b.commands[step]
+        bi, bj, bk = c.blocks_i[step], c.blocks_j[step], c.blocks_k[step]
+        group = self.cfg.max_block_len
+        per_pair = self.execute[step] / c.pairs[step]
+        if n_b == 0 and n_a > 0:
+            # B in place: the A loads come k-group by k-group, row block by row block, and
+            # the first pair needs the first one; the last is needed from the first pair
+            # of the last k-group that reads the last row block (OS runs row block by row
+            # block, k innermost; WS sweeps the row blocks for each k and column).
+            groups = -(-bk // group)
+            first = 1 / (bi * groups)
+            k_last = (groups - 1) * group
+            after_last_load = (c.pairs[step] - k_last * bj * bi - bi + 1 if self.ws
+                               else bj * bk - k_last)
+        else:
+            # the first k-group's A, then B's first k-block, as a share of the loads' work
+            w_a, w_b = self.work["a"][step], self.work["b"][step]
+            first = (w_a * min(bk, group) / bk + w_b / bk) / max(w_a + w_b, 1)
+            after_last_load = bi * bj if self.ws else c.pairs[step] - bk + 1
+        return first, after_last_load, per_pair, 1 / max(c.bias.commands[step], 1)
+
     def overlap_loads(self, pieces: list) -> list:
         """A segment's A/B and bias MVINs are interleaved in the load unit's pipeline, so each
         of its stages serves both: together they take the slowest stage of their summed stage
@@ -282,16 +329,26 @@ class _Schedule:
         if len(loads) < 2:
             return pieces
         separate = sum(p[2] for p in loads)
-        together = 0.0
+        together = [0.0] * len(STAGES)
         for kind, step, work, _ in loads:
-            kinds = ("a", "b") if kind == "ab" else ("bias",)
-            limits = sum(self.limits[k][:, step] for k in kinds)
-            limits[STAGES.index("slots")] += sum(self.response_wait[k][step] for k in kinds)
-            total = sum(self.work[k][step] for k in kinds)
-            together = together + limits * (work / total)
-        factor = min(1.0, float(np.max(together)) / separate)
+            limits, total = self.load_limits(kind, step)
+            share = work / total
+            together = [t + limit * share for t, limit in zip(together, limits)]
+        factor = min(1.0, max(together) / separate)
         return [(kind, step, work * factor if kind in ("ab", "bias") else work, commands)
                 for kind, step, work, commands in pieces]
+
+    def load_limits(self, kind: str, step: int) -> tuple[list[float], float]:
+        """(stage limits, work) of all of a step's A/B ("ab") or bias loads, the stage limits
+        with the cycles read responses wait at the load unit counted in the burst slots."""
+        key = (kind, step)
+        found = self.load_stages.get(key)
+        if found is None:
+            kinds = ("a", "b") if kind == "ab" else ("bias",)
+            limits = [sum(stage) for stage in zip(*(self.limits[k][step] for k in kinds))]
+            limits[SLOTS] += sum(self.response_wait[k][step] for k in kinds)
+            found = self.load_stages[key] = (limits, sum(self.work[k][step] for k in kinds))
+        return found
 
     def bias_conflict(self, step: int, start: float, end: float) -> None:
         """The step's computes running [start, end) while its own bias is still being loaded:
@@ -314,7 +371,7 @@ class _Schedule:
         stream: the load pieces share the load unit's stages (`overlap_loads`), the last bias
         command ends near the end of the load unit's run, and the commands the front end waits
         for are a mix of all of them."""
-        unit_of = {"compute": "compute", "ab": "load", "bias": "load", "stores": "store"}
+        unit_of = _UNIT_OF
         total = 2 * pairs + sum(p[3] for p in pieces)
         passed, bound = issued + total, "issue"
         given = dict.fromkeys(self.units, 0)
@@ -356,8 +413,7 @@ class _Schedule:
         c, cfg = self.c, self.cfg
         delay, group = cfg.rs_entries_ex, cfg.max_block_len
         steps = c.steps
-        ab_work = self.work["a"] + self.work["b"]
-        ab_commands = (c.a.commands + c.b.commands).astype(float)
+        ab_work, ab_commands = self.ab_work, self.ab_commands
         issued = 0.0
         for s in range(steps):
             pairs = int(c.pairs[s])
@@ -390,9 +446,8 @@ class _Schedule:
         return LayerTiming(
             cycles=cycles, prologue=int(round(self.first_compute or 0)),
             epilogue=int(round(end - self.span("compute", last).end)),
-            execute=int(self.execute.sum()),
-            load=int(round(sum(self.work[k].sum() for k in ("a", "b", "bias")))),
-            store=int(round(self.work["stores"].sum())), issue=int(c.commands.sum()),
+            execute=self.totals["execute"], load=self.totals["load"],
+            store=self.totals["store"], issue=self.totals["issue"],
             bound=next(k for k, v in self.held.items() if v == steady))
 
     def _prologue(self, ab_work: float, ab_commands: float, group: int) -> list[tuple]:
