@@ -1,14 +1,16 @@
 """Generator speed: `gemmini-gen` emit time per DIM, and Verilator build time of the mesh.
 
-* emit: `gemmini_gen.emit.write_design` (what `gemmini-gen` does) for the default config at each
-  DIM, best of --repeat runs in this process (the wasmtime cache of Yosys is warm after the first),
+* emit: `gemmini_gen.emit.write_design` (what `gemmini-gen` does) of --top (default: the full
+  accelerator, as `gemmini-gen`) for the default config at each DIM, best of --repeat runs in this process (the wasmtime cache of Yosys is warm after the first),
   with the CPU time (this process plus the Yosys child process) and the Verilog size; then
-  ``gemmini-gen --dim 64`` as a fresh command (wall clock, including Python start-up).
+  ``gemmini-gen --dim D --top T`` as a fresh command for the largest DIM (wall clock, including
+  Python start-up).
 * build: `sim_runner.build` of the ``mesh`` top at DIM 8 and 16 into an empty cache directory,
   cold (ccache disabled), again into an empty cache directory with ccache warm (skipped without
   ccache), and then cached (unchanged sources: the build directory is reused).
 
-    python benchmarks/bench_generator.py [--dims 4 8 16 32 64] [--build-dims 8 16] [--repeat 2]
+    python benchmarks/bench_generator.py [--top accelerator|mesh|...] [--dims 4 8 16 32 64]
+                                         [--build-dims 8 16] [--repeat 2]
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import time
 from pathlib import Path
 
 from gemmini_gen.config import GemminiConfig
-from gemmini_gen.emit import build_top, convert, write_design
+from gemmini_gen.emit import DEFAULT_TOP, TOPS, build_top, convert, write_design
 from gemmini_gen.sim_runner import build
 
 
@@ -35,24 +37,25 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def emit_times(dims: list[int], repeat: int, work: Path) -> None:
-    print("emit (write_design: mesh.v + gemmini_params.h + config.json)")
-    print(f"{'DIM':>4} {'wall s':>7} {'cpu s':>6} {'mesh.v':>9}")
+def emit_times(top: str, dims: list[int], repeat: int, work: Path) -> None:
+    print(f"emit (write_design: {top}.v + gemmini_params.h + gemmini.h + config.json)")
+    print(f"{'DIM':>4} {'wall s':>7} {'cpu s':>6} {top + '.v':>12}")
     for dim in dims:
         cfg = GemminiConfig().with_dim(dim)
         best_wall = best_cpu = float("inf")
         for _ in range(repeat):
             wall, cpu = time.perf_counter(), _cpu_seconds()
-            write_design(cfg, work / f"dim{dim}")
+            write_design(cfg, work / f"dim{dim}", top=top)
             best_wall = min(best_wall, time.perf_counter() - wall)
             best_cpu = min(best_cpu, _cpu_seconds() - cpu)
-        size = (work / f"dim{dim}" / "mesh.v").stat().st_size
-        print(f"{dim:>4} {best_wall:>7.2f} {best_cpu:>6.2f} {size / 1e6:>7.2f} MB")
+        size = (work / f"dim{dim}" / f"{top}.v").stat().st_size
+        print(f"{dim:>4} {best_wall:>7.2f} {best_cpu:>6.2f} {size / 1e6:>10.2f} MB")
     script = shutil.which("gemmini-gen", path=str(Path(sys.executable).parent))
     start = time.perf_counter()
-    subprocess.run([script, "--dim", "64", "--out", str(work / "cli64")], check=True,
-                   capture_output=True)
-    print(f"`gemmini-gen --dim 64` as a command: {time.perf_counter() - start:.1f} s wall")
+    subprocess.run([script, "--dim", str(max(dims)), "--top", top, "--out", str(work / "cli")],
+                   check=True, capture_output=True)
+    print(f"`gemmini-gen --dim {max(dims)} --top {top}` as a command: "
+          f"{time.perf_counter() - start:.1f} s wall")
 
 
 def build_times(dims: list[int], work: Path) -> None:
@@ -88,6 +91,7 @@ def build_times(dims: list[int], work: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--top", choices=sorted(TOPS), default=DEFAULT_TOP)
     parser.add_argument("--dims", type=int, nargs="*", default=[4, 8, 16, 32, 64])
     parser.add_argument("--build-dims", type=int, nargs="*", default=[8, 16])
     parser.add_argument("--repeat", type=int, default=2)
@@ -95,7 +99,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if args.dims:
-            emit_times(args.dims, args.repeat, work)
+            emit_times(args.top, args.dims, args.repeat, work)
         if args.build_dims:
             build_times(args.build_dims, work)
 
