@@ -284,7 +284,7 @@ class _Schedule:
             done = self.span("compute", step)
             return done.at(first), done.at(1.0)
         if kind == "bias":
-            stored = self.half_stored.get(int(c.acc_half[step]))
+            stored = self.half_stored.get(c.acc_half[step])
             if stored is None:
                 return NEVER, NEVER
             prior = self.span("stores", stored)
@@ -371,37 +371,38 @@ class _Schedule:
         stream: the load pieces share the load unit's stages (`overlap_loads`), the last bias
         command ends near the end of the load unit's run, and the commands the front end waits
         for are a mix of all of them."""
-        unit_of = _UNIT_OF
+        units = self.units
         total = 2 * pairs + sum(p[3] for p in pieces)
         passed, bound = issued + total, "issue"
-        given = dict.fromkeys(self.units, 0)
+        given = dict.fromkeys(units, 0)
         bias_span = None
         pieces = self.overlap_loads(pieces)
         for kind, step, work, commands in pieces:
             first, last = self.ready(kind, step, after)
             if kind != "compute":           # its last command trails the last it depends on
                 last += work / max(commands, 1)
-            unit = self.units[unit_of[kind]]
-            start, end = unit.run(issued, work, commands, first, last)
-            if unit_of[kind] == "load" and not given["load"]:
+            name = _UNIT_OF[kind]
+            start, end = units[name].run(issued, work, commands, first, last)
+            if name == "load" and not given["load"]:
                 load_start = start
-            given[unit_of[kind]] += 1
-            self.span(kind, step).add(start, end, work)
+            given[name] += 1
+            span = self.span(kind, step)
+            span.add(start, end, work)
             if kind == "bias":
-                bias_span, bias_commands = self.span(kind, step), commands
-            if kind == "stores":
-                self.half_stored[int(self.c.acc_half[step])] = step
-            if kind == "compute":
+                bias_span, bias_commands = span, commands
+            elif kind == "stores":
+                self.half_stored[self.c.acc_half[step]] = step
+            elif kind == "compute":
                 if self.first_compute is None:
                     self.first_compute = start
                 self.bias_conflict(step, start, end)
         if bias_span is not None and given["load"] > 1:
             # spread evenly among the A/B loads: the last of n bias commands comes 1/n before
             # the end of the load unit's run
-            run = self.units["load"].free - load_start
+            run = units["load"].free - load_start
             bias_span.end = max(bias_span.end,
                                 load_start + run * (1 - 1 / max(bias_commands, 1)))
-        for name, unit in self.units.items():
+        for name, unit in units.items():
             unit.interleave(given[name])
             free = unit.entry_free()
             if free > passed:
