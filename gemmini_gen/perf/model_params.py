@@ -67,7 +67,7 @@ class GemminiModelParams:
     def load(cls, path: str | Path) -> "GemminiModelParams":
         """Parameters from a JSON file written by `save` (its "provenance" object is not a
         parameter: `load_provenance` reads it)."""
-        data = _read(path)
+        data = read_json_object(path, "model parameters")
         params = {k: v for k, v in data.items() if k != "provenance"}
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(params) - known)
@@ -86,7 +86,7 @@ class GemminiModelParams:
     @staticmethod
     def load_provenance(path: str | Path = SHIPPED) -> dict:
         """The "provenance" object of a calibration file ({} if it has none)."""
-        provenance = _read(path).get("provenance", {})
+        provenance = read_json_object(path, "model parameters").get("provenance", {})
         if not isinstance(provenance, dict):
             raise ModelError(f"{path}: provenance must be a JSON object")
         return provenance
@@ -101,15 +101,17 @@ class GemminiModelParams:
         return asdict(self)
 
 
-def _read(path: str | Path) -> dict:
+def read_json_object(path: str | Path, what: str) -> dict:
+    """The JSON object in `path` (a `ModelError` naming the file and `what` it should hold
+    otherwise)."""
     try:
         data = json.loads(Path(path).read_text())
     except OSError as e:
-        raise ModelError(f"cannot read model parameters {path}: {e.strerror}") from None
+        raise ModelError(f"cannot read {what} {path}: {e.strerror}") from None
     except json.JSONDecodeError as e:
         raise ModelError(f"{path}: malformed JSON: {e.msg} (line {e.lineno})") from None
     if not isinstance(data, dict):
-        raise ModelError(f"{path}: expected a JSON object of gemmini model parameters")
+        raise ModelError(f"{path}: expected a JSON object of {what}")
     return data
 
 

@@ -243,7 +243,6 @@ class _Schedule:
         self.params = params
         self.spans: dict[tuple[str, int], _Span] = {}
         self.compute_needs: dict[int, tuple[float, float, float, float]] = {}
-        self.load_stages: dict[tuple[str, int], tuple[list[float], float]] = {}
         self.half_stored: dict[int, int] = {}       # accumulator half -> step last stored
         self.held = dict.fromkeys(BOUNDS, 0.0)
         self.first_compute = None
@@ -341,14 +340,10 @@ class _Schedule:
     def load_limits(self, kind: str, step: int) -> tuple[list[float], float]:
         """(stage limits, work) of all of a step's A/B ("ab") or bias loads, the stage limits
         with the cycles read responses wait at the load unit counted in the burst slots."""
-        key = (kind, step)
-        found = self.load_stages.get(key)
-        if found is None:
-            kinds = ("a", "b") if kind == "ab" else ("bias",)
-            limits = [sum(stage) for stage in zip(*(self.limits[k][step] for k in kinds))]
-            limits[SLOTS] += sum(self.response_wait[k][step] for k in kinds)
-            found = self.load_stages[key] = (limits, sum(self.work[k][step] for k in kinds))
-        return found
+        kinds = ("a", "b") if kind == "ab" else ("bias",)
+        limits = [sum(stage) for stage in zip(*(self.limits[k][step] for k in kinds))]
+        limits[SLOTS] += sum(self.response_wait[k][step] for k in kinds)
+        return limits, sum(self.work[k][step] for k in kinds)
 
     def bias_conflict(self, step: int, start: float, end: float) -> None:
         """The step's computes running [start, end) while its own bias is still being loaded:

@@ -26,6 +26,7 @@ from .calibration import layer_job
 from .estimate import ModelError
 from .gemmini_model import layer_work
 from .layer import Layer, LayerError
+from .model_params import read_json_object
 
 __all__ = ["FORMAT", "Measurement", "load_measurements", "measure_layers",
            "program_fingerprint", "save_measurements"]
@@ -87,13 +88,8 @@ def save_measurements(path: str | Path, measurements: Sequence[Measurement]) -> 
 
 
 def load_measurements(path: str | Path) -> list[Measurement]:
-    try:
-        data = json.loads(Path(path).read_text())
-    except OSError as e:
-        raise ModelError(f"cannot read measurements {path}: {e.strerror}") from None
-    except json.JSONDecodeError as e:
-        raise ModelError(f"{path}: malformed JSON: {e.msg} (line {e.lineno})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    data = read_json_object(path, "measurements")
+    if data.get("format") != FORMAT:
         raise ModelError(f"{path}: not a measurements file of format {FORMAT}")
     try:
         return [Measurement.from_dict(entry) for entry in data["measurements"]]
