@@ -6,7 +6,8 @@
 
 Prints:
   1. model time for ResNet-50 on one config, per mode (median of --repeat runs after a warm-up;
-     gemmini mode also cold: its tiler plans, cached per layer shape, computed afresh);
+     gemmini mode also cold: its tiler plans, cached per layer shape, computed afresh -- and
+     where that time goes: the tiler's plans, their step costs, the schedule);
   2. sweep throughput in points per minute for a 1728-point grid on ResNet-18 + the digits CNN, with
      1 and --workers processes (the evaluation stage, and the whole `run_sweep` with reports);
   3. with --scalesim-python (a Python that has `scalesim` installed, see tests/data/scalesim/
@@ -30,7 +31,11 @@ from pathlib import Path
 from gemmini_gen.config import preset
 from gemmini_gen.dse import load_spec, run_sweep
 from gemmini_gen.perf import estimate, get_model, load_workload
-from gemmini_gen.perf.gemmini_model import clear_plan_cache
+from gemmini_gen.perf.gemmini_model import NOT_TILING, clear_plan_cache, layer_shape
+from gemmini_gen.perf.layer import Layer
+from gemmini_gen.perf.layer_plan import plan_layer
+from gemmini_gen.perf.pipeline_timing import layer_timing
+from gemmini_gen.perf.step_costs import step_costs
 from gemmini_gen.perf.workload import BUILTIN_PACKAGE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,6 +84,17 @@ def median_time(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
+def min_cpu_time(fn, repeat: int) -> float:
+    """The least CPU time of `repeat` runs (what the code costs, whatever else shares the
+    cores)."""
+    times = []
+    for _ in range(repeat):
+        start = time.thread_time()
+        fn()
+        times.append(time.thread_time() - start)
+    return min(times)
+
+
 def bench_model(repeat: int) -> None:
     config = preset("default")
     parse = median_time(lambda: load_workload("resnet50"), repeat)
@@ -93,9 +109,37 @@ def bench_model(repeat: int) -> None:
     def cold():
         clear_plan_cache()
         model.estimate(workload, config)
-    t = median_time(cold, max(1, repeat // 5))
-    print(f"  gemmini  mode, plans not cached: {t * 1e3:.2f} ms per network (median of "
-          f"{max(1, repeat // 5)})")
+    runs = max(1, repeat // 5)
+    t = median_time(cold, runs)
+    cpu = min_cpu_time(cold, runs)
+    print(f"  gemmini  mode, plans not cached: {t * 1e3:.2f} ms per network (median of {runs}; "
+          f"CPU time, min of {runs}: {cpu * 1e3:.2f} ms)")
+    cold_parts(workload, config, model.params, runs)
+
+
+def cold_parts(workload, config, params, repeat: int) -> None:
+    """Where a cold `gemmini` estimate goes: the tiler's plans, their step costs and the schedule
+    of every distinct layer shape (CPU time, the minimum of `repeat` runs each)."""
+    shapes = list(dict.fromkeys(layer_shape(layer) for layer in workload.layers))
+    tiling = config.replace(**NOT_TILING)
+    stages = (
+        ("tiler plans", lambda _: [plan_layer(Layer("layer", *shape), tiling, "ws")
+                                   for shape in shapes]),
+        ("step costs", lambda plans: [step_costs(plan, config) for plan in plans]),
+        ("schedule", lambda costs: [layer_timing(c, params, config) for c in costs]),
+    )
+    figures, results = [], [None]
+    for name, stage in stages:
+        best = float("inf")
+        for _ in range(repeat):
+            start = time.thread_time()
+            out = stage(results[-1])
+            best = min(best, time.thread_time() - start)
+        figures.append(f"{name} {best * 1e3:.1f} ms")
+        results.append(out)
+    steps = sum(costs.steps for costs in results[2])
+    print(f"    of which (CPU, min of {repeat}; {len(shapes)} distinct layer shapes, {steps} "
+          f"steps): {', '.join(figures)}")
 
 
 def bench_sweep(workers: int, runs: int = 3) -> None:

@@ -58,6 +58,7 @@ def _count(sp_rows: int, bank_rows: int, dim: int, ws: bool, a_slot: int, b_slot
 def conflict_cycles(cfg: GemminiConfig, ws: bool, a_slot, b_slot, rows, depth, blocks_i,
                     blocks_j, blocks_k) -> np.ndarray:
     """Per step: the execute cycles bank conflicts add (int64 array)."""
-    return np.array([_count(cfg.sp_rows, cfg.sp_bank_rows, cfg.dim, ws, *map(int, step))
-                     for step in zip(a_slot, b_slot, rows, depth, blocks_i, blocks_j, blocks_k)],
-                    dtype=np.int64)
+    geometry = (cfg.sp_rows, cfg.sp_bank_rows, cfg.dim, ws)
+    per_step = zip(*(np.asarray(a).tolist() for a in (a_slot, b_slot, rows, depth, blocks_i,
+                                                       blocks_j, blocks_k)))
+    return np.array([_count(*geometry, *step) for step in per_step], dtype=np.int64)

@@ -62,33 +62,53 @@ def _period(bus: int, burst: int, pitch: int, offset: int, length: int, piece: i
                                                                              np.cumsum(bursts)])
 
 
+#: The prefix sums of a period of one row that moves nothing.
+_ZERO_PERIOD = np.zeros(2, dtype=np.int64)
+
+
 def stream_costs(geo: BusGeometry, pitch: int, piece: int, offsets: np.ndarray,
                  lengths: np.ndarray, first_rows: np.ndarray, rows: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Requests, beats and bursts of many transfers of one operand (one per array element): rows
     ``first_rows[i] .. first_rows[i] + rows[i] - 1`` at ``r * pitch + offsets[i]``, each moving
-    ``lengths[i]`` bytes in requests of at most `piece` bytes.  Elements with 0 rows cost 0."""
+    ``lengths[i]`` bytes in requests of at most `piece` bytes.  Elements with 0 rows cost 0.
+
+    The transfers of one (offset mod burst, length) share a period; the periods' prefix sums are
+    laid end to end in one table, so every element is looked up at once."""
     offsets, lengths, first, rows = (np.asarray(a, dtype=np.int64) for a in np.broadcast_arrays(
         offsets, lengths, first_rows, rows))
     offsets = offsets % geo.burst
     requests = rows * (-(-lengths // piece))
-    beats = np.zeros(rows.shape, dtype=np.int64)
-    bursts = np.zeros(rows.shape, dtype=np.int64)
+    if rows.size == 0:
+        return requests, rows.copy(), rows.copy()
     radix = int(lengths.max(initial=0)) + 1
     keys, groups = np.unique(offsets * radix + lengths, return_inverse=True)
-    for index, key in enumerate(keys.tolist()):
+    periods, bases, beat_tables, burst_tables = [], [], [], []
+    base = 0
+    for key in keys.tolist():
         offset, length = divmod(key, radix)
-        if length <= 0:
-            continue
-        chosen = groups == index
-        period, cum_beats, cum_bursts = _period(geo.bus, geo.burst, pitch, offset, length,
-                                                piece)
-        lo, hi = first[chosen], first[chosen] + rows[chosen]
-        beats[chosen] = _upto(cum_beats, period, hi) - _upto(cum_beats, period, lo)
-        bursts[chosen] = _upto(cum_bursts, period, hi) - _upto(cum_bursts, period, lo)
-    return requests, beats, bursts
+        if length <= 0:                 # nothing moved: a one-row period of zero cost
+            period, cum_beats, cum_bursts = 1, _ZERO_PERIOD, _ZERO_PERIOD
+        else:
+            period, cum_beats, cum_bursts = _period(geo.bus, geo.burst, pitch, offset, length,
+                                                    piece)
+        periods.append(period)
+        bases.append(base)
+        beat_tables.append(cum_beats)
+        burst_tables.append(cum_bursts)
+        base += period + 1
+    period = np.array(periods, dtype=np.int64)[groups]
+    table_base = np.array(bases, dtype=np.int64)[groups]
+    period_end = table_base + period                   # where each period's total sits
+    counts = []
+    for tables in (beat_tables, burst_tables):
+        table = np.concatenate(tables)
+        counts.append(_upto(table, period, period_end, table_base, first + rows)
+                      - _upto(table, period, period_end, table_base, first))
+    return requests, *counts
 
 
-def _upto(cum: np.ndarray, period: int, n: np.ndarray) -> np.ndarray:
-    """The sum over rows 0 .. n-1 from one period's prefix sums."""
-    return (n // period) * cum[period] + cum[n % period]
+def _upto(table: np.ndarray, period: np.ndarray, period_end: np.ndarray, base: np.ndarray,
+          n: np.ndarray) -> np.ndarray:
+    """The sums over rows 0 .. n-1 from the periods' prefix sums laid end to end in `table`."""
+    return (n // period) * table[period_end] + table[base + n % period]

@@ -28,7 +28,7 @@ from .pipeline_timing import LayerTiming, layer_timing
 from .step_costs import StepCosts, step_costs
 from .workload import Workload
 
-__all__ = ["GemminiModel", "LayerWork", "clear_plan_cache", "layer_work"]
+__all__ = ["GemminiModel", "LayerWork", "clear_plan_cache", "layer_shape", "layer_work"]
 
 
 #: Config fields the tiler never reads (tiling/: sizes, dtypes, features and the dataflow only):
@@ -54,12 +54,18 @@ def _cached_plan(shape: tuple, tiling_config: GemminiConfig, dataflow: str) -> L
     return plan_layer(Layer("layer", *shape), tiling_config, dataflow)
 
 
+@lru_cache(maxsize=256)
+def _tiling_config(config: GemminiConfig) -> GemminiConfig:
+    """`config` with the fields the tiler never reads set to fixed values (the plans' cache key)."""
+    return config.replace(**NOT_TILING)
+
+
 @lru_cache(maxsize=4096)
 def _cached_work(shape: tuple, config: GemminiConfig, dataflow: str) -> LayerWork:
-    return LayerWork(_cached_plan(shape, config.replace(**NOT_TILING), dataflow), config)
+    return LayerWork(_cached_plan(shape, _tiling_config(config), dataflow), config)
 
 
-def _shape(layer: Layer) -> tuple:
+def layer_shape(layer: Layer) -> tuple:
     """Everything of a layer but its name, in `Layer`'s field order."""
     return (layer.kind, layer.M, layer.N, layer.K, layer.groups, layer.conv, layer.bias,
             layer.relu, layer.full_output)
@@ -68,7 +74,7 @@ def _shape(layer: Layer) -> tuple:
 def layer_work(layer: Layer, config: GemminiConfig, dataflow: str) -> LayerWork:
     """`LayerWork` of `layer`, cached by its shape (the name does not matter)."""
     try:
-        return _cached_work(_shape(layer), config, dataflow)
+        return _cached_work(layer_shape(layer), config, dataflow)
     except TilingError as e:
         raise ModelError(f"{layer.name}: {e}") from None
 
@@ -81,6 +87,7 @@ def _cached_timing(shape: tuple, config: GemminiConfig, dataflow: str,
 
 def clear_plan_cache() -> None:
     """Forget every cached layer plan (for benchmarks of the uncached path)."""
+    _tiling_config.cache_clear()
     _cached_plan.cache_clear()
     _cached_work.cache_clear()
     _cached_timing.cache_clear()
@@ -107,13 +114,13 @@ class GemminiModel:
     def layer_cycles(self, layer: Layer, config: GemminiConfig, dataflow: str) -> int:
         """Cycles of one layer (what calibration fits)."""
         layer_work(layer, config, dataflow)             # (names the layer in errors)
-        return _cached_timing(_shape(layer), config, dataflow, self.params).cycles
+        return _cached_timing(layer_shape(layer), config, dataflow, self.params).cycles
 
     def layer_estimate(self, layer: Layer, config: GemminiConfig, dataflow: str
                        ) -> LayerEstimate:
         work = layer_work(layer, config, dataflow)
         plan, costs = work.lowered.plan, work.costs
-        timing = _cached_timing(_shape(layer), config, dataflow, self.params)
+        timing = _cached_timing(layer_shape(layer), config, dataflow, self.params)
         pes = config.dim * config.dim
         sram_read = (costs.sp_rows_read * config.sp_row_bytes
                      + costs.acc_rows_read * config.acc_row_bytes)

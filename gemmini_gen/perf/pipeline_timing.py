@@ -12,6 +12,9 @@ segment every unit works through its share at its own rate:
   next command is full: a queue entry lives until its command is complete, so the front end passes
   a segment only when all but the last `rs_entries_*` commands of each unit in it are done (the
   streams of one unit in a segment are interleaved, so those commands are a mix of all of them);
+  while the load queue is full, the commands behind its next load wait too: no unit starts a
+  segment with loads before the load queue has a free entry (RTL waveforms of `dw3x3_nobias`:
+  the front end held by a full load queue, the computes behind it idle);
 * the load unit needs, for a set of MVINs, the slowest of its bus beats, the local rows it writes,
   its request issue (one request per cycle, one more per command), its AXI bursts each holding
   one of `max_in_flight` slots for the read latency, the overhead and its beats, and its command
@@ -56,8 +59,6 @@ BOUNDS = ("issue", "load", "compute", "store")
 STAGES = ("beats", "rows", "requests", "slots", "window")
 NEVER = float("-inf")
 SLOTS = STAGES.index("slots")
-#: The unit that runs each kind of work.
-_UNIT_OF = {"compute": "compute", "ab": "load", "bias": "load", "stores": "store"}
 
 
 @dataclass(frozen=True)
@@ -121,33 +122,38 @@ def channel_limits(t: Transfers, latency: float, overhead: float, in_flight: int
 class _Unit:
     """One queue and its unit: `free` is when it has done all the work it was given; `recent`
     its last runs (commands, start, end), from which `entry_free` tells when all but the last
-    `capacity` commands given are complete (the front end waits for that)."""
+    `capacity` commands given are complete (the front end waits for that); `given` counts the
+    runs of the current segment."""
 
-    __slots__ = ("capacity", "lag", "free", "recent", "entry")
+    __slots__ = ("name", "capacity", "lag", "free", "recent", "entry", "given")
 
-    def __init__(self, capacity: int, lag: float):
-        self.capacity, self.lag, self.free = capacity, lag, 0.0
+    def __init__(self, name: str, capacity: int, lag: float):
+        self.name, self.capacity, self.lag, self.free = name, capacity, lag, 0.0
         self.recent: list[tuple[float, float, float]] = []      # (commands, start, end)
         self.entry: float | None = NEVER                        # entry_free(), None: stale
+        self.given = 0
 
     def run(self, issued: float, work: float, commands: float, first: float, last: float
             ) -> tuple[float, float]:
         start = max(self.free, issued, first)
         end = max(start + work, last)
         self.free = end
-        self.recent.append((commands, start, end))
-        if len(self.recent) > 8:
-            del self.recent[0]
+        recent = self.recent
+        recent.append((commands, start, end))
+        if len(recent) > 8:
+            del recent[0]
         self.entry = None
+        self.given += 1
         return start, end
 
-    def interleave(self, pieces: int) -> None:
-        """Its last `pieces` runs were given interleaved: count them as one."""
+    def close_segment(self) -> float:
+        """The segment's runs were given interleaved: count them as one; then `entry_free`."""
+        pieces, self.given = self.given, 0
         if pieces > 1:
             runs = self.recent[-pieces:]
             del self.recent[-pieces:]
             self.recent.append((sum(r[0] for r in runs), runs[0][1], runs[-1][2]))
-            self.entry = None
+        return self.entry_free()
 
     def entry_free(self) -> float:
         """When the front end can pass the last command given: all but `capacity` of the
@@ -160,6 +166,16 @@ class _Unit:
                     break
                 left -= commands
         return self.entry
+
+    def next_entry(self) -> float:
+        """When one more command can enter the queue: all but `capacity` - 1 of the commands
+        given are complete."""
+        left = self.capacity - 1
+        for commands, start, end in reversed(self.recent):
+            if commands > left:
+                return start + (end - start) * (commands - left) / commands + self.lag
+            left -= commands
+        return NEVER
 
 
 class _Span:
@@ -185,6 +201,12 @@ class _Span:
         if self.given < self.total:
             fraction = min(1.0, fraction * self.total / self.given)
         return self.start + fraction * (self.end - self.start) + self.lag
+
+    def done(self) -> float:
+        """`at(1.0)`: when all of it was complete."""
+        if self.start is None:
+            return NEVER
+        return self.start + (self.end - self.start) + self.lag
 
 
 def _as_lists(costs: StepCosts) -> SimpleNamespace:
@@ -226,75 +248,71 @@ class _Schedule:
         self.totals = {"execute": int(execute.sum()), "issue": int(costs.commands.sum()),
                        "load": int(round(sum(work[k].sum() for k in ("a", "b", "bias")))),
                        "store": int(round(work["stores"].sum()))}
-        self.ab_work = (work["a"] + work["b"]).tolist()
-        self.ab_commands = (costs.a.commands + costs.b.commands).astype(float).tolist()
+        ab_work = work["a"] + work["b"]
+        # Stage limits of all of a step's A/B ("ab") or bias loads, with the cycles read
+        # responses wait at the load unit counted in the burst slots (`overlap_loads`).
+        ab_limits = limits["a"] + limits["b"]
+        ab_limits[SLOTS] += response_wait["a"] + response_wait["b"]
+        bias_limits = limits["bias"].copy()
+        bias_limits[SLOTS] += response_wait["bias"]
         # The schedule reads these one step at a time, thousands of times per layer: as Python
         # numbers, not numpy scalars (several times cheaper each).
         self.c = _as_lists(costs)
-        self.limits = {kind: limit.T.tolist() for kind, limit in limits.items()}  # [step][stage]
+        self.ab_work = ab_work.tolist()
+        self.ab_commands = (costs.a.commands + costs.b.commands).astype(float).tolist()
+        self.load_limits = {"ab": ab_limits.T.tolist(), "bias": bias_limits.T.tolist()}
         self.work = {kind: w.tolist() for kind, w in work.items()}
-        self.response_wait = {kind: w.tolist() for kind, w in response_wait.items()}
+        self.work["ab"] = self.ab_work
         self.execute = execute.tolist()
         self.acc_write_share = acc_write_share.tolist()
         self.ld_lag = params.read_latency + params.load_lag
-        self.units = {"load": _Unit(cfg.rs_entries_ld, self.ld_lag),
-                      "compute": _Unit(cfg.rs_entries_ex, self.ex_lag),
-                      "store": _Unit(cfg.rs_entries_st, params.store_lag)}
+        self.load = _Unit("load", cfg.rs_entries_ld, self.ld_lag)
+        self.compute = _Unit("compute", cfg.rs_entries_ex, self.ex_lag)
+        self.store = _Unit("store", cfg.rs_entries_st, params.store_lag)
+        self.units = (self.load, self.compute, self.store)
         self.params = params
-        self.spans: dict[tuple[str, int], _Span] = {}
-        self.compute_needs: dict[int, tuple[float, float, float, float]] = {}
+        steps = costs.steps
+        self.spans = {"compute": [_Span(self.ex_lag, e) for e in self.execute],
+                      "stores": [_Span(params.store_lag, w) for w in self.work["stores"]],
+                      "ab": [_Span(self.ld_lag, w) for w in self.ab_work],
+                      "bias": [_Span(self.ld_lag, w) for w in self.work["bias"]]}
+        self.compute_needs = [self._compute_needs(step) for step in range(steps)]
         self.half_stored: dict[int, int] = {}       # accumulator half -> step last stored
         self.held = dict.fromkeys(BOUNDS, 0.0)
         self.first_compute = None
 
     # ---- dependencies ----------------------------------------------------------------------
-    def span(self, kind: str, step: int) -> _Span:
-        key = (kind, step)
-        span = self.spans.get(key)
-        if span is None:
-            if kind == "compute":
-                span = _Span(self.ex_lag, self.execute[step])
-            elif kind == "stores":
-                span = _Span(self.params.store_lag, self.work["stores"][step])
-            elif kind == "ab":
-                span = _Span(self.ld_lag, self.ab_work[step])
-            else:
-                span = _Span(self.ld_lag, self.work["bias"][step])
-            self.spans[key] = span
-        return span
+    def ready_compute(self, step: int, after: float) -> tuple[float, float]:
+        """(earliest start, earliest end) of a piece of the computes of `step`, `after` pairs of
+        the step following the piece."""
+        first, after_last_load, per_pair, bias_first, loads, bias = self.compute_needs[step]
+        return (max(loads.at(first), bias.at(bias_first)),
+                max(loads.done() + after_last_load * per_pair, bias.done() + per_pair)
+                - after * per_pair)
 
-    def ready(self, kind: str, step: int, after: float) -> tuple[float, float]:
-        """(earliest start, earliest end) of a piece of `kind` work of `step` (for computes,
-        `after` pairs of the step follow the piece)."""
+    def ready(self, kind: str, step: int) -> tuple[float, float]:
+        """(earliest start, earliest end) of a piece of `kind` work of `step` (not computes)."""
         c = self.c
-        if kind == "compute":
-            needs = self.compute_needs.get(step)
-            if needs is None:
-                needs = self.compute_needs[step] = self._compute_needs(step)
-            first, after_last_load, per_pair, bias_first = needs
-            loads, bias = self.span("ab", step), self.span("bias", step)
-            return (max(loads.at(first), bias.at(bias_first)),
-                    max(loads.at(1.0) + after_last_load * per_pair, bias.at(1.0) + per_pair)
-                    - after * per_pair)
         if kind == "stores":
             bi, bj, bk, pairs = (c.blocks_i[step], c.blocks_j[step], c.blocks_k[step],
                                  c.pairs[step])
             first = (((bk - 1) * bj + bj - 1) * bi + 1) / pairs if self.ws else bj * bk / pairs
-            done = self.span("compute", step)
-            return done.at(first), done.at(1.0)
+            done = self.spans["compute"][step]
+            return done.at(first), done.done()
         if kind == "bias":
             stored = self.half_stored.get(c.acc_half[step])
             if stored is None:
                 return NEVER, NEVER
-            prior = self.span("stores", stored)
-            return prior.at(1 / max(c.stores.commands[stored], 1)), prior.at(1.0)
+            prior = self.spans["stores"][stored]
+            return prior.at(1 / max(c.stores.commands[stored], 1)), prior.done()
         previous = step - 2                           # "ab": the slot's last reader
-        return (self.span("compute", previous).at(1.0),) * 2 if previous >= 0 else (NEVER, NEVER)
+        return ((self.spans["compute"][previous].done(),) * 2 if previous >= 0
+                else (NEVER, NEVER))
 
-    def _compute_needs(self, step: int) -> tuple[float, float, float, float]:
+    def _compute_needs(self, step: int) -> tuple[float, float, float, float, _Span, _Span]:
         """What a step's computes wait for, fixed by its plan: (the share of its A/B loads' work
         its first pair needs, the pairs after the one that needs the last load, cycles per pair,
-        the share of its bias the first pair needs)."""
+        the share of its bias the first pair needs, the spans of its A/B loads and its bias)."""
         c = self.c
         n_a, n_b = c.a.commands[step], c.b.commands[step]
         bi, bj, bk = c.blocks_i[step], c.blocks_j[step], c.blocks_k[step]
@@ -315,7 +333,8 @@ class _Schedule:
             w_a, w_b = self.work["a"][step], self.work["b"][step]
             first = (w_a * min(bk, group) / bk + w_b / bk) / max(w_a + w_b, 1)
             after_last_load = bi * bj if self.ws else c.pairs[step] - bk + 1
-        return first, after_last_load, per_pair, 1 / max(c.bias.commands[step], 1)
+        return (first, after_last_load, per_pair, 1 / max(c.bias.commands[step], 1),
+                self.spans["ab"][step], self.spans["bias"][step])
 
     def overlap_loads(self, pieces: list) -> list:
         """A segment's A/B and bias MVINs are interleaved in the load unit's pipeline, so each
@@ -324,38 +343,34 @@ class _Schedule:
         (a bias by its command window, A by its burst slots) -- except that the read data stalls
         (R channel, every burst in flight) while a response waits for its local rows to be
         written, which the burst slots of the mix pay for.  Scales the load pieces' work."""
-        loads = [p for p in pieces if p[0] in ("ab", "bias") and p[2] > 0]
+        loads = [p for p in pieces if (p[0] == "ab" or p[0] == "bias") and p[2] > 0]
         if len(loads) < 2:
             return pieces
-        separate = sum(p[2] for p in loads)
-        together = [0.0] * len(STAGES)
+        separate = 0
+        together = None
         for kind, step, work, _ in loads:
-            limits, total = self.load_limits(kind, step)
-            share = work / total
-            together = [t + limit * share for t, limit in zip(together, limits)]
+            separate += work
+            share = work / self.work[kind][step]
+            limits = self.load_limits[kind][step]
+            if together is None:
+                together = [limit * share for limit in limits]
+            else:
+                together = [t + limit * share for t, limit in zip(together, limits)]
         factor = min(1.0, max(together) / separate)
-        return [(kind, step, work * factor if kind in ("ab", "bias") else work, commands)
-                for kind, step, work, commands in pieces]
-
-    def load_limits(self, kind: str, step: int) -> tuple[list[float], float]:
-        """(stage limits, work) of all of a step's A/B ("ab") or bias loads, the stage limits
-        with the cycles read responses wait at the load unit counted in the burst slots."""
-        kinds = ("a", "b") if kind == "ab" else ("bias",)
-        limits = [sum(stage) for stage in zip(*(self.limits[k][step] for k in kinds))]
-        limits[SLOTS] += sum(self.response_wait[k][step] for k in kinds)
-        return limits, sum(self.work[k][step] for k in kinds)
+        return [(kind, step, work * factor if kind == "ab" or kind == "bias" else work,
+                 commands) for kind, step, work, commands in pieces]
 
     def bias_conflict(self, step: int, start: float, end: float) -> None:
         """The step's computes running [start, end) while its own bias is still being loaded:
         both write the same accumulator bank, and the execute unit's results go first, so the
         bias rows -- and the load unit behind them -- wait for the computes' writes."""
-        bias = self.span("bias", step)
+        bias = self.spans["bias"][step]
         if bias.start is None:
             return
         overlap = min(bias.end + self.ld_lag, end) - max(bias.start, start)
         if overlap > 0:
             lost = overlap * self.acc_write_share[step]
-            self.units["load"].free += lost
+            self.load.free += lost
             bias.end += lost
 
     # ---- the stream --------------------------------------------------------------------------
@@ -365,43 +380,55 @@ class _Schedule:
         unit's pieces run one after the other, but their commands are interleaved in the
         stream: the load pieces share the load unit's stages (`overlap_loads`), the last bias
         command ends near the end of the load unit's run, and the commands the front end waits
-        for are a mix of all of them."""
-        units = self.units
-        total = 2 * pairs + sum(p[3] for p in pieces)
-        passed, bound = issued + total, "issue"
-        given = dict.fromkeys(units, 0)
-        bias_span = None
-        pieces = self.overlap_loads(pieces)
+        for are a mix of all of them.  The front end admits them in program order: while the
+        load queue is full, the segment's first load and every command behind it wait for an
+        entry, so no unit starts the segment's work before the load queue has one."""
+        bias_span = load_start = None
+        commands_given = 0
+        spans, load = self.spans, self.load
+        if len(pieces) > 1:
+            pieces = self.overlap_loads(pieces)
+        admitted = issued
+        for kind, _, _, commands in pieces:
+            if (kind == "ab" or kind == "bias") and commands > 0:
+                admitted = max(issued, load.next_entry())
+                break
         for kind, step, work, commands in pieces:
-            first, last = self.ready(kind, step, after)
-            if kind != "compute":           # its last command trails the last it depends on
-                last += work / max(commands, 1)
-            name = _UNIT_OF[kind]
-            start, end = units[name].run(issued, work, commands, first, last)
-            if name == "load" and not given["load"]:
-                load_start = start
-            given[name] += 1
-            span = self.span(kind, step)
-            span.add(start, end, work)
-            if kind == "bias":
-                bias_span, bias_commands = span, commands
-            elif kind == "stores":
-                self.half_stored[self.c.acc_half[step]] = step
-            elif kind == "compute":
+            commands_given += commands
+            span = spans[kind][step]
+            if kind == "compute":
+                first, last = self.ready_compute(step, after)
+                start, end = self.compute.run(admitted, work, commands, first, last)
+                span.add(start, end, work)
                 if self.first_compute is None:
                     self.first_compute = start
                 self.bias_conflict(step, start, end)
-        if bias_span is not None and given["load"] > 1:
+                continue
+            first, last = self.ready(kind, step)
+            last += work / max(commands, 1)  # its last command trails the last it depends on
+            if kind == "stores":
+                start, end = self.store.run(admitted, work, commands, first, last)
+                span.add(start, end, work)
+                self.half_stored[self.c.acc_half[step]] = step
+                continue
+            start, end = load.run(admitted, work, commands, first, last)
+            if load_start is None:
+                load_start = start
+            span.add(start, end, work)
+            if kind == "bias":
+                bias_span, bias_commands = span, commands
+        if bias_span is not None and load.given > 1:
             # spread evenly among the A/B loads: the last of n bias commands comes 1/n before
             # the end of the load unit's run
-            run = units["load"].free - load_start
+            run = load.free - load_start
             bias_span.end = max(bias_span.end,
                                 load_start + run * (1 - 1 / max(bias_commands, 1)))
-        for name, unit in units.items():
-            unit.interleave(given[name])
-            free = unit.entry_free()
+        passed, bound = issued + (2 * pairs + commands_given), "issue"
+        for unit in self.units:
+            # (a unit given nothing in this segment keeps its cached entry_free())
+            free = unit.close_segment() if unit.given else unit.entry
             if free > passed:
-                passed, bound = free, name
+                passed, bound = free, unit.name
         self.held[bound] += passed - issued
         return passed
 
@@ -434,14 +461,14 @@ class _Schedule:
             issued = self.segment(issued, 0, [("stores", last, self.work["stores"][last],
                                                float(c.stores.commands[last]))])
         p = self.params
-        compute_end = self.span("compute", last).at(1.0)
-        end = max(self.units["store"].free + p.write_latency + p.write_overhead, compute_end,
-                  self.units["load"].free + self.ld_lag)
+        compute_end = self.spans["compute"][last].done()
+        end = max(self.store.free + p.write_latency + p.write_overhead, compute_end,
+                  self.load.free + self.ld_lag)
         cycles = int(round(end + p.program_overhead))
         steady = max(self.held.values())
         return LayerTiming(
             cycles=cycles, prologue=int(round(self.first_compute or 0)),
-            epilogue=int(round(end - self.span("compute", last).end)),
+            epilogue=int(round(end - self.spans["compute"][last].end)),
             execute=self.totals["execute"], load=self.totals["load"],
             store=self.totals["store"], issue=self.totals["issue"],
             bound=next(k for k, v in self.held.items() if v == steady))
@@ -467,16 +494,19 @@ class _Schedule:
         """The segments of step s in stream order: at each boundary the commands placed at that
         slot, then the pairs up to the next boundary with their share of every spread stream."""
         bounds = sorted({0, pairs, *(p[0] for p in placed), *(p[1] for p in placed)})
+        at_slot = [p for p in placed if p[0] == p[1] and p[5] > 0]
+        spread = [p for p in placed if p[0] < p[1] and p[5] > 0]
+        execute = self.execute[s]
         for index, lo in enumerate(bounds):
-            for p_lo, p_hi, kind, step, work, commands in placed:
-                if p_lo == p_hi == lo and commands > 0:
-                    issued = self.segment(issued, 0, [(kind, step, work, commands)])
+            for p in at_slot:
+                if p[0] == lo:
+                    issued = self.segment(issued, 0, [p[2:]])
             if index + 1 == len(bounds):
                 break
             hi = bounds[index + 1]
-            pieces = [("compute", s, self.execute[s] * (hi - lo) / pairs, float(hi - lo))]
-            for p_lo, p_hi, kind, step, work, commands in placed:
-                if p_lo <= lo and hi <= p_hi and p_lo < p_hi and commands > 0:
+            pieces = [("compute", s, execute * (hi - lo) / pairs, float(hi - lo))]
+            for p_lo, p_hi, kind, step, work, commands in spread:
+                if p_lo <= lo and hi <= p_hi:
                     share = (hi - lo) / (p_hi - p_lo)
                     pieces.append((kind, step, work * share, commands * share))
             issued = self.segment(issued, hi - lo, pieces, after=pairs - hi)

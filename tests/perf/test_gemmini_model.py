@@ -17,8 +17,8 @@ from gemmini_gen.perf import (ConvShape, GemminiModel, GemminiModelParams, Layer
 from gemmini_gen.perf.dma_traffic import BusGeometry, stream_costs
 from gemmini_gen.perf.estimate import ModelError
 from gemmini_gen.perf.gemmini_model import layer_work
-from gemmini_gen.perf.pipeline_timing import (STAGES, MeshTiming, channel_limits, load_window,
-                                              mesh_timing)
+from gemmini_gen.perf.pipeline_timing import (NEVER, STAGES, MeshTiming, _Unit, channel_limits,
+                                              load_window, mesh_timing)
 from gemmini_gen.perf.step_costs import Transfers
 from gemmini_gen.tiling import plan_matmul
 
@@ -166,6 +166,18 @@ def test_short_loads_are_bound_by_the_command_window():
     limits = dict(zip(STAGES, channel_limits(bias, 40, 2, 16, (4, 2))[:, 0]))
     assert limits == {"beats": 8, "rows": 32, "requests": 16, "slots": 21.5, "window": 94}
     assert channel_limits(bias, 40, 2, 16).max() == 32        # without the window: the rows
+
+
+def test_queue_entries_free_as_commands_complete():
+    # A queue of 2 entries; 3 commands given at once, done at 10, 20 and 30, complete 5 cycles
+    # later.  The front end passes the last of them once all but 2 are complete (the first, at
+    # 15); the next command enters once all but 1 are (the second, at 25) -- and while the load
+    # queue has no entry, every command behind the next load waits with it.
+    unit = _Unit("load", capacity=2, lag=5)
+    assert unit.run(issued=0, work=30, commands=3, first=NEVER, last=NEVER) == (0, 30)
+    assert unit.close_segment() == 15
+    assert unit.next_entry() == 25
+    assert _Unit("load", capacity=2, lag=5).next_entry() == NEVER      # an empty queue
 
 
 @pytest.mark.parametrize("config", [
