@@ -16,6 +16,8 @@ whole machine, docs/accelerator.md) and ``mesh`` (`MeshWithDelays`, the array al
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import importlib.metadata
 import json
@@ -76,15 +78,35 @@ def _ports(component: wiring.Component) -> dict:
     return ports
 
 
+@contextlib.contextmanager
+def _without_cyclic_gc():
+    """Python's cyclic garbage collector paused (the previous state restored afterwards).
+
+    Amaranth allocates hundreds of thousands of long-lived netlist objects during a conversion;
+    every full collection re-scans them all, which cost a third of the full accelerator's
+    conversion time (DIM 16: 4.9 s with, 3.3 s without).  The objects are freed by reference
+    counting when the conversion's results are dropped; the peak memory grows from 0.4 to 0.7 GB
+    at DIM 64."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def convert(top: wiring.Component, name: str) -> str:
     """Verilog of `top` as module `name`, followed by the modules it instantiates (components
     are converted; a module given as a string is Verilog text, appended as it is)."""
     modules = getattr(top, "verilog_modules", dict)()
     if name in modules:
         raise ValueError(f"top name {name!r} clashes with an instantiated module")
-    parts = [rtlil.convert(top, name=name, ports=_ports(top), emit_src=False)]
-    parts += [rtlil.convert(component, name=module, ports=_ports(component), emit_src=False)
-              for module, component in sorted(modules.items()) if not isinstance(component, str)]
+    with _without_cyclic_gc():
+        parts = [rtlil.convert(top, name=name, ports=_ports(top), emit_src=False)]
+        parts += [rtlil.convert(component, name=module, ports=_ports(component), emit_src=False)
+                  for module, component in sorted(modules.items())
+                  if not isinstance(component, str)]
     texts = [text for _, text in sorted(modules.items()) if isinstance(text, str)]
     # One Yosys run for all modules (each run costs ~0.3 s of start-up).  This is the function
     # `verilog.convert` itself uses after `rtlil.convert`.

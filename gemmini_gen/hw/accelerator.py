@@ -53,7 +53,12 @@ class Accelerator(wiring.Component):
             raise TypeError(f"expected a GemminiConfig, got {cfg!r}")
         self.cfg = cfg
         self.geo = Geometry(cfg)
-        self.execute = ExecuteController(self.geo)
+        # The units that instantiate separately converted modules (listed by verilog_modules).
+        self.rs = ReservationStation(cfg, checks="instance")
+        self.execute = ExecuteController(self.geo, lanes="instance")
+        self.load = LoadController(self.geo, DMAParams.from_config(cfg), scalers="instance")
+        self.acc = Accumulator(cfg, read_clients=("store",), write_clients=("ex", "load"),
+                               tag_shape=TAG, storage="verilog", scalers="instance")
         super().__init__({
             "cmd": In(stream.Signature(COMMAND_LAYOUT)),
             "resp": Out(stream.Signature(unsigned(RESPONSE_BITS))),
@@ -67,24 +72,24 @@ class Accelerator(wiring.Component):
     def verilog_modules(self):
         """Separately converted modules (the array's cells) and the Verilog of the memory banks,
         for `gemmini_gen.emit.convert`."""
-        return {**self.execute.verilog_modules(), **bank_storage_modules()}
+        return {**self.execute.verilog_modules(), **bank_storage_modules(),
+                **self.load.verilog_modules(), **self.acc.verilog_modules(),
+                **self.rs.verilog_modules()}
 
     def elaborate(self, platform):
         cfg, geo = self.cfg, self.geo
         m = Module()
         dma = DMAParams.from_config(cfg)
         m.submodules.frontend = fe = FrontEnd(cfg)
-        m.submodules.rs = rs = ReservationStation(cfg)
+        m.submodules.rs = rs = self.rs
         m.submodules.counters = counters = CounterUnit(cfg)
         m.submodules.spad = sp = Scratchpad(cfg, read_clients=("ex_a", "ex_p", "ex_x", "store"),
                                             write_clients=("ex", "load"), tag_shape=TAG,
                                             storage="verilog")
-        m.submodules.acc = acc = Accumulator(cfg, read_clients=("store",),
-                                             write_clients=("ex", "load"), tag_shape=TAG,
-                                             storage="verilog")
+        m.submodules.acc = acc = self.acc
         m.submodules.reader = reader = DMAReader(dma, TAG)
         m.submodules.writer = writer = DMAWriter(dma, TAG)
-        m.submodules.load = load = LoadController(geo, dma)
+        m.submodules.load = load = self.load
         m.submodules.execute = ex = self.execute
         m.submodules.store = store = StoreController(geo, dma, acc_latency=acc.read_latency,
                                                      acc_scaled=acc.has_scaler)

@@ -20,7 +20,8 @@ Row ``r`` lives in bank ``r // ACC_BANK_ROWS``.  Ports (handshakes in :mod:`.ban
 Per bank and cycle: one external read, one RMW write (plus the RMW pipeline's own read port).
 Conflicting clients are served in list order.  A read in the same cycle as a write to the same row
 sees the new elements.  The contents start at zero.  ``storage="verilog"`` keeps each bank in a small
-Verilog module instead of an Amaranth memory (see :mod:`.bank_storage`).
+Verilog module instead of an Amaranth memory (see :mod:`.bank_storage`), and ``scalers="instance"``
+makes the read path's ScaleToInt units instances of one Verilog module (`.arith.place_scalers`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from amaranth.lib.wiring import In
 from amaranth.utils import exact_log2
 
 from ..config import GemminiConfig
-from .arith import FP32Layout, ScaleToInt
+from .arith import SCALER_UNITS, FP32Layout, ScaleToInt, place_scalers, scaler_modules
 from .bank_storage import STORAGES, make_bank
 from .bank_storage import verilog_modules as bank_storage_modules
 from .bank_ports import (ReadPortSignature, check_clients, fixed_priority, select,
@@ -44,13 +45,17 @@ class Accumulator(wiring.Component):
     """The accumulator of design point `cfg` (ports described in the module docstring)."""
 
     def __init__(self, cfg: GemminiConfig, *, read_clients=("store",),
-                 write_clients=("ex", "load"), tag_shape=unsigned(8), storage="amaranth"):
+                 write_clients=("ex", "load"), tag_shape=unsigned(8), storage="amaranth",
+                 scalers="inline"):
         if not isinstance(cfg, GemminiConfig):
             raise TypeError(f"expected a GemminiConfig, got {cfg!r}")
         if storage not in STORAGES:
             raise ValueError(f"storage must be one of {', '.join(STORAGES)}, got {storage!r}")
+        if scalers not in SCALER_UNITS:
+            raise ValueError(f"scalers must be one of {', '.join(SCALER_UNITS)}, got {scalers!r}")
         self.cfg = cfg
         self.storage = storage
+        self.scalers = scalers
         self.read_clients = check_clients("read", read_clients)
         self.write_clients = check_clients("write", write_clients)
         self.tag_shape = tag_shape
@@ -76,8 +81,12 @@ class Accumulator(wiring.Component):
         return self.cfg.acc_latency
 
     def verilog_modules(self) -> dict:
-        """Verilog modules the banks instantiate (none with Amaranth storage)."""
-        return bank_storage_modules() if self.storage == "verilog" else {}
+        """Verilog modules the banks and scalers instantiate (none with Amaranth storage and
+        inline scalers)."""
+        modules = bank_storage_modules() if self.storage == "verilog" else {}
+        if self.has_scaler:
+            modules.update(scaler_modules(self.cfg.acc_bits, self.cfg.input_bits, self.scalers))
+        return modules
 
     def read_port(self, name: str):
         return getattr(self, f"read_{name}")
@@ -163,13 +172,9 @@ class Accumulator(wiring.Component):
             m.d.comb += [port.resp.valid.eq(valid), port.resp.payload.data.eq(raw),
                          port.resp.payload.tag.eq(tag)]
             return
-        scaled = []
-        for k in range(cfg.dim):
-            unit = ScaleToInt(cfg.acc_bits, cfg.input_bits)
-            m.submodules[f"{name}_scale{k}"] = unit
-            m.d.comb += [unit.en.eq(1), unit.x.eq(raw[k]), unit.scale.eq(scale),
-                         unit.relu.eq(relu)]
-            scaled.append(unit.y)
+        scaled = place_scalers(m, f"{name}_scale", cfg.acc_bits, cfg.input_bits, en=1,
+                               xs=[raw[k] for k in range(cfg.dim)], scale=scale, relu=relu,
+                               units=self.scalers)
         for _ in range(ScaleToInt.LATENCY):
             nxt = (Signal(), Signal(self.tag_shape), Signal(), Signal(self.row_shape))
             m.d.sync += [nxt[0].eq(valid), nxt[1].eq(tag), nxt[2].eq(full), nxt[3].eq(raw)]

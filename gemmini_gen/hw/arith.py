@@ -6,6 +6,13 @@
 * :class:`ScaleToInt`     R2 `scale_to_int` for one element, a 4-stage pipeline with clock enable
 * :class:`RowScaler`      DIM ScaleToInt units + optional ReLU behind a valid/ready stream, one row
                           per cycle: ACC_SCALE on the mvout path and MVIN_SCALE on the load path
+* :func:`place_scalers`   a row of ScaleToInt units, inline or as instances of one Verilog module
+
+A row's ScaleToInt units are identical, so designs for Verilog (``units="instance"``) convert one
+unit per (input width, output width) as its own module (`ScaleToInt.module_name`) and instantiate
+it once per column: Amaranth's conversion cost grows with every bit of inline logic, and the
+scalers were over a quarter of the full accelerator's conversion time.  amaranth.sim needs
+``"inline"``.
 
 R2 in hardware, with ``M`` a 24-bit significand (``2**23 <= M < 2**24``) and ``E`` its exponent:
 
@@ -22,11 +29,16 @@ products of 2**63 or more, are undefined in the ISA; here they saturate by sign.
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for
 
-__all__ = ["saturate", "rshift_rne", "os_shift", "ScaleToInt", "RowScaler", "FP32Layout"]
+from .hierarchy import place
+
+__all__ = ["saturate", "rshift_rne", "os_shift", "ScaleToInt", "RowScaler", "FP32Layout",
+           "SCALER_UNITS", "place_scalers", "scaler_modules"]
+
+SCALER_UNITS = ("inline", "instance")
 
 
 def saturate(x, width: int):
@@ -76,6 +88,17 @@ def _check_widths(in_width: int, out_width: int) -> None:
         raise ValueError(f"out_width must be in 2..32, got {out_width!r}")
 
 
+def _unit_signature(in_width: int, out_width: int) -> wiring.Signature:
+    return wiring.Signature({
+        "en": In(1), "x": In(signed(in_width)), "scale": In(FP32Layout), "relu": In(1),
+        "y": Out(signed(out_width)),
+    })
+
+
+def _unit_module_name(in_width: int, out_width: int) -> str:
+    return f"gemmini_scale_to_int_i{in_width}_o{out_width}"
+
+
 class ScaleToInt(wiring.Component):
     """R2 for one element: ``y = sat(rne(fp32(fp32(x) * scale)), out_width)``, then ReLU if `relu`.
 
@@ -88,10 +111,12 @@ class ScaleToInt(wiring.Component):
         _check_widths(in_width, out_width)
         self.in_width = in_width
         self.out_width = out_width
-        super().__init__({
-            "en": In(1), "x": In(signed(in_width)), "scale": In(FP32Layout), "relu": In(1),
-            "y": Out(signed(out_width)),
-        })
+        super().__init__(_unit_signature(in_width, out_width))
+
+    @property
+    def module_name(self) -> str:
+        """Name of the Verilog module of this unit: one per (input width, output width)."""
+        return _unit_module_name(self.in_width, self.out_width)
 
     def elaborate(self, platform):
         m = Module()
@@ -186,11 +211,16 @@ class RowScaler(wiring.Component):
     -----
     i : In(stream {data: dim x signed(in_width), scale: FP32Layout, relu, tag})
     o : Out(stream {data: dim x signed(out_width), tag})
-    Latency `ScaleToInt.LATENCY` cycles; the whole pipeline stalls while `o` is not taken."""
+    Latency `ScaleToInt.LATENCY` cycles; the whole pipeline stalls while `o` is not taken.
+    `units` places the ScaleToInt units inline or as Verilog instances (see `place_scalers`)."""
 
-    def __init__(self, dim: int, in_width: int, out_width: int, tag_shape=unsigned(1)):
+    def __init__(self, dim: int, in_width: int, out_width: int, tag_shape=unsigned(1), *,
+                 units: str = "inline"):
         if not isinstance(dim, int) or dim < 1:
             raise ValueError(f"dim must be a positive integer, got {dim!r}")
+        if units not in SCALER_UNITS:
+            raise ValueError(f"units must be one of {', '.join(SCALER_UNITS)}, got {units!r}")
+        self.units = units
         self.dim = dim
         self.tag_shape = tag_shape
         self.in_width = in_width
@@ -208,24 +238,65 @@ class RowScaler(wiring.Component):
     def latency(self) -> int:
         return ScaleToInt.LATENCY
 
+    def verilog_modules(self) -> dict:
+        """The ScaleToInt module the units instantiate (none when inline)."""
+        return scaler_modules(self.in_width, self.out_width, self.units)
+
     def elaborate(self, platform):
         m = Module()
-        advance = ~self.o.valid | self.o.ready
-        m.d.comb += self.i.ready.eq(advance)
-        for k in range(self.dim):
-            unit = ScaleToInt(self.in_width, self.out_width)
-            m.submodules[f"unit{k}"] = unit
-            m.d.comb += [
-                unit.en.eq(advance), unit.x.eq(self.i.payload.data[k]),
-                unit.scale.eq(self.i.payload.scale), unit.relu.eq(self.i.payload.relu),
-                self.o.payload.data[k].eq(unit.y),
-            ]
-        valid, tag = self.i.valid, self.i.payload.tag
+        advance = Signal()
+        m.d.comb += [advance.eq(~self.o.valid | self.o.ready), self.i.ready.eq(advance)]
+        payload = self.i.payload
+        ys = place_scalers(m, "unit", self.in_width, self.out_width, en=advance,
+                           xs=[payload.data[k] for k in range(self.dim)], scale=payload.scale,
+                           relu=payload.relu, units=self.units)
+        for k, y in enumerate(ys):
+            m.d.comb += self.o.payload.data[k].eq(y)
+        valid = self.i.valid
         for stage in range(ScaleToInt.LATENCY):
             next_valid = Signal(name=f"valid{stage + 1}")
-            next_tag = Signal(self.tag_shape, name=f"tag{stage + 1}")
             with m.If(advance):
-                m.d.sync += [next_valid.eq(valid), next_tag.eq(tag)]
-            valid, tag = next_valid, next_tag
-        m.d.comb += [self.o.valid.eq(valid), self.o.payload.tag.eq(tag)]
+                m.d.sync += next_valid.eq(valid)
+            valid = next_valid
+        # The tags wait in a ring of LATENCY slots, where the slot at `slot` was written LATENCY
+        # advances ago: one tag written per advance instead of LATENCY wide register stages (the
+        # load controller's tag is ~560 bits).  Tags of empty stages are not defined.
+        m.submodules.tags = tags = memory.Memory(shape=self.tag_shape, depth=ScaleToInt.LATENCY,
+                                                 init=[])
+        write, read = tags.write_port(), tags.read_port(domain="comb")
+        slot = Signal(range(ScaleToInt.LATENCY))
+        m.d.comb += [write.addr.eq(slot), write.data.eq(self.i.payload.tag), write.en.eq(advance),
+                     read.addr.eq(slot)]
+        with m.If(advance):
+            m.d.sync += slot.eq(Mux(slot == ScaleToInt.LATENCY - 1, 0, slot + 1))
+        m.d.comb += [self.o.valid.eq(valid), self.o.payload.tag.eq(read.data)]
         return m
+
+
+def scaler_modules(in_width: int, out_width: int, units: str) -> dict:
+    """``{module name: ScaleToInt}`` that `place_scalers` with these arguments instantiates."""
+    if units == "inline":
+        return {}
+    unit = ScaleToInt(in_width, out_width)
+    return {unit.module_name: unit}
+
+
+def place_scalers(m: Module, prefix: str, in_width: int, out_width: int, *, en, xs, scale, relu,
+                  units: str) -> list:
+    """One `ScaleToInt` per element of `xs`, sharing `en`, `scale` and `relu`; their outputs.
+
+    ``units="inline"`` elaborates each unit as submodule ``<prefix><k>``; ``"instance"`` makes it an
+    instance of the Verilog module ``ScaleToInt(in_width, out_width).module_name`` (listed by
+    `scaler_modules`)."""
+    if units not in SCALER_UNITS:
+        raise ValueError(f"units must be one of {', '.join(SCALER_UNITS)}, got {units!r}")
+    _check_widths(in_width, out_width)
+    signature = _unit_signature(in_width, out_width)
+    module_name = _unit_module_name(in_width, out_width) if units == "instance" else None
+    outputs = []
+    for k, x in enumerate(xs):
+        placed = place(m, f"{prefix}{k}", signature, {"en": en, "x": x, "scale": scale,
+                                                      "relu": relu},
+                       module_name=module_name, build=lambda: ScaleToInt(in_width, out_width))
+        outputs.append(placed["y"])
+    return outputs

@@ -19,13 +19,15 @@ __all__ = ["place"]
 
 
 def place(m: Module, name: str, signature: wiring.Signature, inputs: dict, *,
-          module_name: str | None, build: Callable[[], wiring.Component]) -> dict:
+          module_name: str | None, build: Callable[[], wiring.Component],
+          clocked: bool = True) -> dict:
     """Add one copy of a component with `signature` to `m` and return its outputs by member name.
 
     `inputs` maps every input member to the value that drives it.  With `module_name`, the copy is
     an `Instance` of that Verilog module (the conversion of `build()`, a ``sync``-domain design with
-    ports ``clk`` and ``rst``), wired straight to the given values; otherwise `build()` is elaborated
-    inline as submodule `name`."""
+    ports ``clk`` and ``rst``, or with `clocked` false a purely combinational design without them),
+    wired straight to the given values; otherwise `build()` is elaborated inline as submodule
+    `name`."""
     members = signature.members
     for member_name, member in members.items():
         if not member.is_port:
@@ -39,7 +41,7 @@ def place(m: Module, name: str, signature: wiring.Signature, inputs: dict, *,
         return {n: getattr(component, n) for n, mb in members.items() if mb.flow == wiring.Out}
     outputs = {n: Signal(mb.shape, name=f"{name}__{n}")
                for n, mb in members.items() if mb.flow == wiring.Out}
-    ports = {"i_clk": ClockSignal(), "i_rst": ResetSignal()}
+    ports = {"i_clk": ClockSignal(), "i_rst": ResetSignal()} if clocked else {}
     ports.update({f"i_{n}": v for n, v in inputs.items()})
     ports.update({f"o_{n}": v for n, v in outputs.items()})
     m.submodules[name] = Instance(module_name, **ports)

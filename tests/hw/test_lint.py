@@ -32,6 +32,8 @@ ACCELERATOR_CONFIGS = {
     "small_both_bus64": preset("small"),
     "small_ws": preset("small_ws"),
     "dim4_os_int16_bus128": GemminiConfig(dataflow=Dataflow.OS, input_dtype="int16").with_dim(4),
+    # 17 local address bits: a block-stride check of CONFIG_LD would be constant (CMPCONST).
+    "dim2": GemminiConfig().with_dim(2),
 }
 
 

@@ -11,13 +11,14 @@ entries).
 
 from __future__ import annotations
 
+import gc
 import random
 
 import pytest
 from amaranth.sim import Simulator
 
 from gemmini_gen.config import preset
-from gemmini_gen.hw.ctrl.reservation import ReservationStation
+from gemmini_gen.hw.ctrl.reservation import RangeConflict, ReservationStation
 from gemmini_gen.hw.ctrl.uops import EX, LD, QUEUES, ST, Geometry
 
 STALL_LIMIT = 500
@@ -163,3 +164,26 @@ def test_ranges_layout_per_queue():
     assert list(geo.queue_ranges_layout(LD).members) == ["w"]
     assert list(geo.queue_ranges_layout(ST).members) == ["r0"]
     assert list(geo.queue_ranges_layout(EX).members) == ["r0", "r1", "r2", "w"]
+
+
+@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")   # listed, not converted
+def test_conflict_checks_as_verilog_modules():
+    """``checks="instance"`` lists one combinational `RangeConflict` module per (new queue, older
+    queue); inline checks list none; bad arguments are refused.  (The instances are simulated by the
+    full-accelerator tests against the golden model.)"""
+    _check_conflict_modules()
+    gc.collect()            # finalise the listed objects while their warning is filtered
+
+
+def _check_conflict_modules():
+    cfg = preset("small")
+    modules = ReservationStation(cfg, checks="instance").verilog_modules()
+    pairs = {(c.new_q, c.old_q) for c in modules.values()}
+    assert pairs == {(q, p) for q in (LD, EX, ST) for p in (LD, EX, ST) if p != q}
+    assert all(isinstance(c, RangeConflict) and name == c.module_name
+               for name, c in modules.items())
+    assert ReservationStation(cfg).verilog_modules() == {}
+    with pytest.raises(ValueError, match="checks must be one of inline, instance"):
+        ReservationStation(cfg, checks="verilog")
+    with pytest.raises(ValueError, match="queues must be two different"):
+        RangeConflict(Geometry(cfg), LD, LD)

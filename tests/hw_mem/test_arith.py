@@ -12,7 +12,13 @@ from amaranth.hdl import Module, Signal, signed, unsigned
 from amaranth.sim import Simulator
 
 from gemmini_gen import arith
-from gemmini_gen.hw.arith import RowScaler, ScaleToInt, os_shift, rshift_rne, saturate
+from gemmini_gen.config import GemminiConfig
+from gemmini_gen.hw.accumulator import Accumulator
+from gemmini_gen.hw.arith import (RowScaler, ScaleToInt, os_shift, place_scalers, rshift_rne,
+                                  saturate, scaler_modules)
+from gemmini_gen.hw.ctrl.load import LoadController
+from gemmini_gen.hw.ctrl.uops import Geometry
+from gemmini_gen.hw.dma.params import DMAParams
 
 
 def f32(bits: int) -> np.float32:
@@ -214,3 +220,44 @@ def test_scaler_rejects_bad_widths():
     with pytest.raises(ValueError, match="dim must be a positive integer"):
         RowScaler(0, 32, 8)
     gc.collect()            # finalise the rejected objects while their warning is filtered
+
+
+@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")   # listed, not converted
+def test_scaler_units_as_verilog_modules():
+    """``units="instance"``: one module per (in_width, out_width), listed by every unit that
+    places scalers; inline units list none.  (The instances themselves are simulated by the
+    full-accelerator tests, tests/hw_ctrl and tests/rtl, against the golden model.)"""
+    _check_scaler_modules()
+    gc.collect()            # finalise the unconverted objects while their warning is filtered
+
+
+def _check_scaler_modules():
+    (name, unit), = scaler_modules(32, 8, "instance").items()
+    assert isinstance(unit, ScaleToInt) and (unit.in_width, unit.out_width) == (32, 8)
+    assert name == unit.module_name != ScaleToInt(8, 8).module_name
+    assert scaler_modules(32, 8, "inline") == {}
+    assert RowScaler(4, 32, 8, units="instance").verilog_modules().keys() == {name}
+    assert RowScaler(4, 32, 8).verilog_modules() == {}
+    cfg = GemminiConfig().with_dim(4)
+    acc = Accumulator(cfg, storage="verilog", scalers="instance")
+    assert name in acc.verilog_modules()
+    load = LoadController(Geometry(cfg), DMAParams.from_config(cfg), scalers="instance")
+    assert load.verilog_modules().keys() == {ScaleToInt(8, 8).module_name}
+
+
+@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")   # the rejected objects
+def test_scaler_placement_rejects_bad_arguments():
+    _check_bad_scaler_arguments()
+    gc.collect()
+
+
+def _check_bad_scaler_arguments():
+    cfg = GemminiConfig().with_dim(4)
+    with pytest.raises(ValueError, match="units must be one of inline, instance"):
+        RowScaler(4, 32, 8, units="verilog")
+    with pytest.raises(ValueError, match="units must be one of inline, instance"):
+        place_scalers(Module(), "u", 32, 8, en=1, xs=[], scale=0, relu=0, units="x")
+    with pytest.raises(ValueError, match="scalers must be one of inline, instance"):
+        Accumulator(cfg, scalers="verilog")
+    with pytest.raises(ValueError, match="scalers must be one of inline, instance"):
+        LoadController(Geometry(cfg), DMAParams.from_config(cfg), scalers="verilog")

@@ -191,8 +191,10 @@ class CommandDecoder(wiring.Component):
             if not cfg.has_first_layer_optimizations:
                 checks.append((rs1.pixel_repeats > 1, ErrorCause.MISSING_FEATURE))
             checks.append((rs1.pixel_repeats > cfg.dim, ErrorCause.BAD_CONFIG))
-            checks.append((rs1.block_stride > (1 << min(16, cfg.addr_bits)) - 1,
-                           ErrorCause.BAD_CONFIG))
+            # (Skipped when every value of the field fits: a constant comparison, CMPCONST.)
+            stride_bits = min(16, cfg.addr_bits)
+            if stride_bits < len(rs1.block_stride):
+                checks.append((rs1.block_stride > (1 << stride_bits) - 1, ErrorCause.BAD_CONFIG))
             if cfg.mvin_scale == "fp32":
                 checks.append((rs1.scale[23:31] == FP32_EXP_ALL_ONES, ErrorCause.BAD_CONFIG))
             return checks

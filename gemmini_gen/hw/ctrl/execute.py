@@ -16,38 +16,84 @@ ahead so consecutive ops follow each other without gaps.
 (overwrite or accumulate), or ``act(OS_SHIFT(x, in_shift if OS else 0))`` into the scratchpad.
 The write ports must never refuse a write (``ex`` is the first, highest-priority write client of
 both memories).  The ring slot is freed with the op's last row; ``done`` pulses when that row is
-visible to every reader.
+visible to every reader.  Each column's result element goes through a `ResultLane` (its register
+and the scratchpad path's OS_SHIFT and RELU), converted once as a Verilog module and instantiated
+per column (``lanes="instance"``, the accelerator's choice) or elaborated inline (amaranth.sim).
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Array, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Array, Const, Module, Mux, Shape, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..arith import os_shift
 from ..bank_ports import ReadPortSignature, write_port_signature
 from ..fifo import BufferedFIFO
+from ..hierarchy import place
 from ..mesh_with_delays import MeshWithDelays
 from .operand_reader import READ_TAG, OperandReader
 from .reservation import overlaps
 from .rows import delayed_pulse, first_elements
 from .uops import EX, Geometry
 
-__all__ = ["ExecuteController", "RING"]
+__all__ = ["ExecuteController", "ResultLane", "RING"]
 
 RING = 16                # ops in flight between acceptance and write-back
 FEED_OPS = 8             # ops buffered in front of the feeder
+
+
+LANES = ("inline", "instance")
+
+
+class ResultLane(wiring.Component):
+    """One column of the write-back: ``raw`` is the result element ``x`` registered (the
+    accumulator's data), ``elem`` is ``act(OS_SHIFT(raw, shift))`` (the scratchpad's), where
+    ``relu`` and ``shift`` belong to the registered row."""
+
+    def __init__(self, acc_bits: int, elem_bits: int, shift_bits: int):
+        for name, value in (("acc_bits", acc_bits), ("elem_bits", elem_bits),
+                            ("shift_bits", shift_bits)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        self.acc_bits, self.elem_bits, self.shift_bits = acc_bits, elem_bits, shift_bits
+        super().__init__(result_lane_signature(acc_bits, elem_bits, shift_bits))
+
+    @property
+    def module_name(self) -> str:
+        return result_lane_module(self.acc_bits, self.elem_bits, self.shift_bits)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.d.sync += self.raw.eq(self.x)
+        shifted = Signal(signed(self.elem_bits))
+        m.d.comb += [shifted.eq(os_shift(self.raw, self.shift, self.elem_bits)),
+                     self.elem.eq(Mux(self.relu & (shifted < 0), 0, shifted))]
+        return m
+
+
+def result_lane_module(acc_bits: int, elem_bits: int, shift_bits: int) -> str:
+    """Verilog module name of a `ResultLane`: one per parameterisation."""
+    return f"gemmini_result_lane_a{acc_bits}_e{elem_bits}_s{shift_bits}"
+
+
+def result_lane_signature(acc_bits: int, elem_bits: int, shift_bits: int) -> wiring.Signature:
+    return wiring.Signature({"x": In(signed(acc_bits)), "shift": In(shift_bits), "relu": In(1),
+                             "raw": Out(signed(acc_bits)), "elem": Out(signed(elem_bits))})
 
 
 class ExecuteController(wiring.Component):
     """Ports: ``uop`` (In stream {uop: ex_uop, ranges}), ``done``, ``read_a``/``read_p``/``read_x``
     (scratchpad read clients), ``sp_write``/``acc_write`` (write clients), and ``active``,
     ``overlap_wait``, ``read_wait`` {a, p, x}, ``garbage`` {a, p, x} (a beat fed with that operand
-    GARBAGE) for status and counters."""
+    GARBAGE) for status and counters.  `lanes` places the write-back's `ResultLane`s inline or as
+    instances of one Verilog module."""
 
-    def __init__(self, geo: Geometry):
+    def __init__(self, geo: Geometry, *, lanes: str = "inline"):
+        if lanes not in LANES:
+            raise ValueError(f"lanes must be one of {', '.join(LANES)}, got {lanes!r}")
         self.geo = geo
+        self.lanes = lanes
         cfg = geo.cfg
         self.tag_bits = (RING - 1).bit_length()
         self.mesh = MeshWithDelays(cfg, tag_shape=unsigned(self.tag_bits))
@@ -67,8 +113,17 @@ class ExecuteController(wiring.Component):
             "garbage": Out(abc),
         })
 
+    def _lane_widths(self) -> tuple[int, int, int]:
+        cfg = self.geo.cfg
+        return cfg.acc_bits, cfg.input_bits, Shape.cast(self.geo.shift_shape).width
+
     def verilog_modules(self):
-        return self.mesh.verilog_modules()
+        """The array's modules and (``lanes="instance"``) the result lane's."""
+        modules = self.mesh.verilog_modules()
+        if self.lanes == "instance":
+            lane = ResultLane(*self._lane_widths())
+            modules[lane.module_name] = lane
+        return modules
 
     def elaborate(self, platform):
         geo, cfg = self.geo, self.geo.cfg
@@ -157,11 +212,9 @@ class ExecuteController(wiring.Component):
         # ---- write-back -------------------------------------------------------------------------
         result = mesh.result
         got = Signal()
-        got_row = Signal(geo.acc_row_layout)
         got_index = Signal(range(dim))
         got_entry = Signal(entry_layout)
-        m.d.sync += [got.eq(result.valid), got_row.eq(result.payload.row),
-                     got_index.eq(result.payload.index),
+        m.d.sync += [got.eq(result.valid), got_index.eq(result.payload.index),
                      got_entry.eq(Array(ring)[result.payload.tag])]
         c = got_entry.c
         writes, addr = Signal(), Signal(geo.row_bits)
@@ -172,13 +225,17 @@ class ExecuteController(wiring.Component):
         sp, acc = self.sp_write, self.acc_write
         m.d.comb += [
             acc.valid.eq(writes & c.acc), acc.payload.addr.eq(addr), acc.payload.mask.eq(mask),
-            acc.payload.accumulate.eq(c.accumulate), acc.payload.data.eq(got_row),
+            acc.payload.accumulate.eq(c.accumulate),
             sp.valid.eq(writes & ~c.acc), sp.payload.addr.eq(addr), sp.payload.mask.eq(mask),
         ]
+        widths = self._lane_widths()
+        lane_module = result_lane_module(*widths) if self.lanes == "instance" else None
         for k in range(dim):
-            shifted = Signal(signed(cfg.input_bits), name=f"shifted{k}")
-            m.d.comb += [shifted.eq(os_shift(got_row[k], shift, cfg.input_bits)),
-                         sp.payload.data[k].eq(Mux(got_entry.relu & (shifted < 0), 0, shifted))]
+            outputs = place(m, f"lane{k}", result_lane_signature(*widths),
+                            {"x": result.payload.row[k], "shift": shift, "relu": got_entry.relu},
+                            module_name=lane_module, build=lambda: ResultLane(*widths))
+            m.d.comb += [acc.payload.data[k].eq(outputs["raw"]),
+                         sp.payload.data[k].eq(outputs["elem"])]
         retire = got & (got_index == dim - 1)
         with m.If(retire):
             m.d.sync += head.eq(head + 1)

@@ -24,7 +24,7 @@ from amaranth.hdl import Module, Mux, Signal, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..arith import FP32Layout, RowScaler
+from ..arith import SCALER_UNITS, FP32Layout, RowScaler, scaler_modules
 from ..bank_ports import write_port_signature
 from ..dma.params import DMAParams, read_request_layout, read_response_layout
 from ..fifo import BufferedFIFO
@@ -41,10 +41,15 @@ class LoadController(wiring.Component):
     """Ports: ``uop`` (In stream of `Geometry.ld_uop_layout`), ``done`` (pulse per micro-op),
     ``dma_req``/``dma_resp`` (a `DMAReader`'s request and response streams), ``sp_write`` and
     ``acc_write`` (write clients of the scratchpad and accumulator), and ``active``,
-    ``dma_wait`` (the next row waits for DRAM data), ``write_wait`` (a write lost its bank)."""
+    ``dma_wait`` (the next row waits for DRAM data), ``write_wait`` (a write lost its bank).
+    `scalers` places the MVIN_SCALE units inline or as Verilog instances
+    (`..arith.place_scalers`)."""
 
-    def __init__(self, geo: Geometry, dma: DMAParams):
+    def __init__(self, geo: Geometry, dma: DMAParams, *, scalers: str = "inline"):
+        if scalers not in SCALER_UNITS:
+            raise ValueError(f"scalers must be one of {', '.join(SCALER_UNITS)}, got {scalers!r}")
         self.geo, self.dma = geo, dma
+        self.scalers = scalers
         cfg = geo.cfg
         super().__init__({
             "uop": In(stream.Signature(geo.ld_uop_layout)),
@@ -58,6 +63,12 @@ class LoadController(wiring.Component):
             "dma_wait": Out(1),
             "write_wait": Out(1),
         })
+
+    def verilog_modules(self) -> dict:
+        """The MVIN_SCALE units' Verilog module (``scalers="instance"``), for `emit.convert`."""
+        if self.geo.cfg.mvin_scale != "fp32":
+            return {}
+        return scaler_modules(self.geo.cfg.input_bits, self.geo.cfg.input_bits, self.scalers)
 
     def elaborate(self, platform):
         geo, cfg = self.geo, self.geo.cfg
@@ -94,7 +105,7 @@ class LoadController(wiring.Component):
             "cols": range(geo.max_cols + 1), "last": 1})
         if cfg.mvin_scale == "fp32":
             m.submodules.scaler = scaler = RowScaler(geo.dim, cfg.input_bits, cfg.input_bits,
-                                                     tag_shape=tag_layout)
+                                                     tag_shape=tag_layout, units=self.scalers)
             scaled_in, scaled_out = scaler.i, scaler.o
         else:
             scaled_in, scaled_out = _passthrough(m, geo, tag_layout)

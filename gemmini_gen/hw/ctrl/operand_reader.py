@@ -76,10 +76,11 @@ class OperandReader(wiring.Component):
             nxt = Signal(track, name=f"track_{i + 1}")
             m.d.sync += nxt.eq(stage)
             stage = nxt
-        keep = first_elements(stage.width, dim)
+        keep = Signal(dim)          # a signal: each use of an expression would rebuild it
+        m.d.comb += keep.eq(first_elements(stage.width, dim) & stage.real.replicate(dim))
         row = Signal(geo.sp_row_layout)
         for k in range(dim):
-            m.d.comb += row[k].eq(Mux(stage.real & keep[k], self.read.resp.payload.data[k], 0))
+            m.d.comb += row[k].eq(Mux(keep[k], self.read.resp.payload.data[k], 0))
         m.d.comb += [out.w_en.eq(stage.valid), out.w_data.eq(row)]
         m.d.sync += in_flight.eq(in_flight + advance - stage.valid)
 

@@ -13,6 +13,11 @@ Those bits clear as the older entries complete; the entry at a queue's issue poi
 once it has none left.  Dependencies only ever point at older entries, so the oldest live entry can
 always proceed: the station cannot deadlock.  Within a queue the controller keeps program order
 (the execute controller also interlocks on rows its own in-flight ops still have to write).
+
+The comparison of a new entry with one older entry is a `RangeConflict`; with
+``checks="instance"`` (the accelerator's choice) each of the six (new queue, older queue) kinds is
+converted once as a combinational Verilog module and instantiated per entry, which makes the
+station's RTLIL a third of its inline size (Verilator inlines it again).
 """
 
 from __future__ import annotations
@@ -22,10 +27,14 @@ from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ...config import GemminiConfig
+from ..hierarchy import place
 from .frontend import alloc_layout
 from .uops import EX, LD, QUEUES, ST, Geometry
 
-__all__ = ["ReservationStation", "overlaps"]
+__all__ = ["RangeConflict", "ReservationStation", "overlaps"]
+
+CHECKS = ("inline", "instance")
+QUEUE_IDS = (LD, EX, ST)
 
 
 def overlaps(a, b):
@@ -57,16 +66,52 @@ def _conflict(geo: Geometry, new_q: int, new, old_q: int, old):
     return out
 
 
+def _conflict_signature(geo: Geometry, new_q: int, old_q: int) -> wiring.Signature:
+    return wiring.Signature({"new": In(geo.queue_ranges_layout(new_q)),
+                             "old": In(geo.queue_ranges_layout(old_q)), "conflict": Out(1)})
+
+
+def _conflict_module(geo: Geometry, new_q: int, old_q: int) -> str:
+    return f"gemmini_rs_{QUEUES[new_q]}_on_{QUEUES[old_q]}_r{geo.range_bits}"
+
+
+class RangeConflict(wiring.Component):
+    """Combinational: whether the ranges of a new entry of queue `new_q` have a RAW, WAR or WAW
+    overlap with those of an older entry of queue `old_q`."""
+
+    def __init__(self, geo: Geometry, new_q: int, old_q: int):
+        if new_q not in QUEUE_IDS or old_q not in QUEUE_IDS or new_q == old_q:
+            raise ValueError(f"queues must be two different of {QUEUE_IDS}, got {new_q!r}, "
+                             f"{old_q!r}")
+        self.geo, self.new_q, self.old_q = geo, new_q, old_q
+        super().__init__(_conflict_signature(geo, new_q, old_q))
+
+    @property
+    def module_name(self) -> str:
+        """One Verilog module per (new queue, older queue, range width)."""
+        return _conflict_module(self.geo, self.new_q, self.old_q)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.d.comb += self.conflict.eq(_conflict(self.geo, self.new_q, self.new, self.old_q,
+                                               self.old))
+        return m
+
+
 class ReservationStation(wiring.Component):
     """Ports: ``alloc`` (from the front end), ``issue_ld/ex/st`` (to the controllers; the EX issue
     carries the op's read ranges for the controller's own interlock), ``done_ld/ex/st`` (one pulse
     per completed entry, in order), and for status and counters ``occupancy`` (live entries per
-    queue), ``full`` and ``waiting`` (the queue's next entry waits for a dependency) per queue."""
+    queue), ``full`` and ``waiting`` (the queue's next entry waits for a dependency) per queue.
+    `checks` places the `RangeConflict` comparisons inline or as Verilog instances."""
 
-    def __init__(self, cfg: GemminiConfig):
+    def __init__(self, cfg: GemminiConfig, *, checks: str = "inline"):
         if not isinstance(cfg, GemminiConfig):
             raise TypeError(f"expected a GemminiConfig, got {cfg!r}")
+        if checks not in CHECKS:
+            raise ValueError(f"checks must be one of {', '.join(CHECKS)}, got {checks!r}")
         self.cfg = cfg
+        self.checks = checks
         self.geo = geo = Geometry(cfg)
         self.sizes = (cfg.rs_entries_ld, cfg.rs_entries_ex, cfg.rs_entries_st)
         self.ex_issue_layout = data.StructLayout({"uop": geo.ex_uop_layout,
@@ -84,10 +129,22 @@ class ReservationStation(wiring.Component):
             "waiting": Out(flags),
         })
 
+    def verilog_modules(self) -> dict:
+        """The `RangeConflict` modules (``checks="instance"``), for `gemmini_gen.emit.convert`."""
+        if self.checks == "inline":
+            return {}
+        modules = {}
+        for q in QUEUE_IDS:
+            for p in QUEUE_IDS:
+                if p != q:
+                    check = RangeConflict(self.geo, q, p)
+                    modules[check.module_name] = check
+        return modules
+
     def elaborate(self, platform):
         geo = self.geo
         m = Module()
-        queues = (LD, EX, ST)
+        queues = QUEUE_IDS
         sizes = self.sizes
         bits = [(n - 1).bit_length() for n in sizes]
         done_in = (self.done_ld, self.done_ex, self.done_st)
@@ -110,9 +167,14 @@ class ReservationStation(wiring.Component):
             return ptr[:bits[q]] if bits[q] else Const(0)
 
         # Completion: clear the entry and every dependency on it.
+        # (Every repeated term is a signal of its own, so the conversion builds it once.)
         completing = [Signal(sizes[q], name=f"{QUEUES[q]}_completing") for q in queues]
+        remaining = [Signal(sizes[q], name=f"{QUEUES[q]}_remaining") for q in queues]
+        staying = [Signal(sizes[q], name=f"{QUEUES[q]}_staying") for q in queues]
         for q in queues:
-            m.d.comb += completing[q].eq(done_in[q] << index(done_ptr[q], q))
+            m.d.comb += [completing[q].eq(done_in[q] << index(done_ptr[q], q)),
+                         remaining[q].eq(~completing[q]),
+                         staying[q].eq(live[q] & remaining[q])]
             with m.If(done_in[q]):
                 m.d.sync += done_ptr[q].eq(done_ptr[q] + 1)
 
@@ -140,29 +202,35 @@ class ReservationStation(wiring.Component):
             payloads.append(rp.data)
             new_ranges = data.View(geo.queue_ranges_layout(q), Cat(
                 *[new.ranges[name].as_value() for name in geo.queue_ranges_layout(q).members]))
-            here = allocating & (new.queue == q)
-            m.d.comb += wp.en.eq(here)
+            here = Signal(name=f"{QUEUES[q]}_allocating")
+            allocated = Signal(sizes[q], name=f"{QUEUES[q]}_allocated")      # one-hot entry
+            m.d.comb += [here.eq(allocating & (new.queue == q)), wp.en.eq(here),
+                         allocated.eq(_one_hot(here, sizes[q], index(alloc_ptr[q], q)))]
             with m.If(here):
                 m.d.sync += alloc_ptr[q].eq(alloc_ptr[q] + 1)
             for k in range(sizes[q]):
-                with m.If(here & (index(alloc_ptr[q], q) == k)):
+                with m.If(allocated[k]):
                     m.d.sync += ranges[q][k].eq(new_ranges)
             for p in queues:
                 if p == q:
                     continue
                 # A signal, so the comparison logic is built once, not once per entry below.
                 conflicts = Signal(sizes[p], name=f"{QUEUES[q]}_new_on_{QUEUES[p]}")
-                m.d.comb += conflicts.eq(Cat(
-                    live[p][k] & ~completing[p][k] & _conflict(geo, q, new_ranges, p, ranges[p][k])
-                    for k in range(sizes[p])))
+                module = _conflict_module(geo, q, p) if self.checks == "instance" else None
+                found = []
+                for k in range(sizes[p]):
+                    check = place(m, f"{QUEUES[q]}_new_on_{QUEUES[p]}{k}",
+                                  _conflict_signature(geo, q, p),
+                                  {"new": new_ranges, "old": ranges[p][k]}, module_name=module,
+                                  build=lambda q=q, p=p: RangeConflict(geo, q, p), clocked=False)
+                    found.append(check["conflict"])
+                m.d.comb += conflicts.eq(staying[p] & Cat(found))
                 for k in range(sizes[q]):
-                    cleared = deps[q][p][k] & ~completing[p]
-                    with m.If(here & (index(alloc_ptr[q], q) == k)):
+                    with m.If(allocated[k]):
                         m.d.sync += deps[q][p][k].eq(conflicts)
                     with m.Else():
-                        m.d.sync += deps[q][p][k].eq(cleared)
-            set_bit = _one_hot(here, sizes[q], index(alloc_ptr[q], q))
-            m.d.sync += live[q].eq((live[q] | set_bit) & ~completing[q])
+                        m.d.sync += deps[q][p][k].eq(deps[q][p][k] & remaining[p])
+            m.d.sync += live[q].eq((live[q] | allocated) & remaining[q])
 
         # Issue: the entry at the issue pointer, once it depends on nothing.
         for q in queues:
