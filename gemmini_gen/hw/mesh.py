@@ -1,14 +1,23 @@
 """The Mesh: `mesh_rows` x `mesh_cols` Tiles with pipeline registers between them (Gemmini's Mesh).
 
-Every Tile has registers on everything that leaves it: ``a`` to the right and the control, ``b`` and
-the preload and result chains downwards each pass ``S = tile_latency + 1`` registers.  The bottom
-outputs of the mesh pass ``M = mesh_output_delay`` more registers.
+Every Tile has registers on everything that leaves it: ``a`` to the right, ``b`` and the preload
+and result chains downwards each pass ``S = tile_latency + 1`` registers.  The bottom outputs of the
+mesh pass ``M = mesh_output_delay`` more registers.
 
-Timing (the caller skews the inputs so that one *beat* meets itself in every tile):
+The control of a beat reaches tile ``(t, c)`` ``(t+c)*S`` cycles after it enters the mesh, so all
+tiles on one anti-diagonal ``t + c`` see the same control value.  The mesh therefore keeps a single
+delay line of the control and hands tap ``k*S`` to every tile of diagonal `k`: ``R + C - 1`` taps
+instead of a register chain down every column, which is cheaper in hardware and in simulation.
+Likewise the preload chain (pure delay, the same for every column) is kept by the mesh as one
+register per chain position holding that position of every column; PE ``(t, q)`` of a tile reads
+position ``t*(tile_rows+S) + q + 1``, exactly where its own link and the tile's output registers
+would put it.
 
-* a beat whose ``a`` enters mesh row `t` in cycle ``x + t*S`` and whose column values (``b_in``,
-  ``ctrl``) enter mesh column `c` in cycle ``x + c*S`` is processed by tile ``(t, c)`` in cycle
-  ``x + (t+c)*S``;
+Timing (the caller skews the data inputs so that one *beat* meets itself in every tile):
+
+* a beat whose ``ctrl`` enters the mesh in cycle ``x``, whose ``a`` enters mesh row `t` in cycle
+  ``x + t*S`` and whose ``b_in`` enters mesh column `c` in cycle ``x + c*S`` is processed by tile
+  ``(t, c)`` in cycle ``x + (t+c)*S``;
 * its ``b`` leaves column `c` (on ``b_out``, together with its ``ctrl_out``) in cycle
   ``x + (R+c)*S + M``;
 * preload chain: feed row ``r`` (``r = 0..D-1``) of a preloaded matrix on ``preload`` in beat
@@ -32,13 +41,13 @@ everything in Amaranth instead (needed for `amaranth.sim`; slow to convert for l
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Signal, signed
+from amaranth.hdl import Cat, Module, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..config import GemminiConfig
 from .hierarchy import place
-from .pipeline import delayed, elements
+from .pipeline import delay_line, delayed, elements
 from .pe import PE_CONTROL, ArrayWidths
 from .tile import Tile
 
@@ -46,8 +55,8 @@ __all__ = ["Mesh", "MeshRegion", "region_signature"]
 
 
 def _vertical_paths(w: ArrayWidths) -> dict:
-    """Element shape of each vertical path (besides the control)."""
-    paths = {"b": signed(w.b), "preload": signed(w.input)}
+    """Element shape of each vertical path that passes through the tiles."""
+    paths = {"b": signed(w.b)}
     if w.has_os:
         paths["result"] = signed(w.acc)
     return paths
@@ -62,16 +71,29 @@ def _part_of(port, index: int, size: int):
     return elements(port, index * size, (index + 1) * size)
 
 
+def _preload_links(config: GemminiConfig, rows: int, cols: int) -> data.ArrayLayout:
+    """The preload links of `rows` x `cols` tiles: element ``[r][g][p]`` belongs to PE row `r`
+    (counted over the tile rows), PE column `p` of tile column `g`.
+
+    Signals and ports that carry all links are plain bit vectors viewed through this layout: a
+    signal declared with a layout gets a named wire per element in the Verilog, and with one
+    element per PE that doubled the DIM 64 mesh's Verilog and its conversion time."""
+    w = ArrayWidths(config)
+    return data.ArrayLayout(_grouped(signed(w.input), cols, config.tile_cols),
+                            rows * config.tile_rows)
+
+
 def region_signature(config: GemminiConfig, rows: int, cols: int) -> wiring.Signature:
     """Ports of a `MeshRegion` of `rows` x `cols` tiles: ``a_in``/``a_out`` (per tile row),
-    ``ctrl_in``/``ctrl_out`` (per tile column) and ``<path>_in``/``<path>_out`` for each vertical
-    path (per tile column)."""
+    ``ctrl`` (per anti-diagonal: element `k` drives the tiles with local row + column = `k`),
+    ``preload`` (every PE's preload link, see `_preload_links`) and ``<path>_in``/``<path>_out``
+    for each vertical path (per tile column)."""
     w = ArrayWidths(config)
     members = {
         "a_in": In(_grouped(signed(w.input), rows, config.tile_rows)),
         "a_out": Out(_grouped(signed(w.input), rows, config.tile_rows)),
-        "ctrl_in": In(data.ArrayLayout(PE_CONTROL, cols)),
-        "ctrl_out": Out(data.ArrayLayout(PE_CONTROL, cols)),
+        "ctrl": In(data.ArrayLayout(PE_CONTROL, rows + cols - 1)),
+        "preload": In(_preload_links(config, rows, cols).size),
     }
     for name, shape in _vertical_paths(w).items():
         members[f"{name}_in"] = In(_grouped(shape, cols, config.tile_cols))
@@ -81,7 +103,8 @@ def region_signature(config: GemminiConfig, rows: int, cols: int) -> wiring.Sign
 
 class MeshRegion(wiring.Component):
     """`rows` x `cols` tiles, each with its output registers.  Every ``*_out`` port is the registered
-    output of the region's last tile in that row or column.
+    output of the region's last tile in that row or column.  The control (per anti-diagonal) and the
+    preload links come in already delayed (see the module docstring).
 
     A single tile is a `Tile` plus ``tile_latency + 1`` registers per output; a larger region is a
     grid of half-size regions (halving each dimension that is larger than one), placed as instances
@@ -126,7 +149,7 @@ class MeshRegion(wiring.Component):
             return m
         part_rows, part_cols = self.part_size
         grid_rows, grid_cols = self.rows // part_rows, self.cols // part_cols
-        paths = ["ctrl", *_vertical_paths(self.widths)]
+        paths = list(_vertical_paths(self.widths))
         module_name = (f"{self.module_prefix}_{part_rows}x{part_cols}"
                        if self.cells == "instance" else None)
         signature = region_signature(self.config, part_rows, part_cols)
@@ -135,7 +158,10 @@ class MeshRegion(wiring.Component):
                       for j in range(grid_cols)]
         for i in range(grid_rows):
             for j in range(grid_cols):
-                inputs = {"a_in": from_left[i], **{f"{p}_in": from_above[j][p] for p in paths}}
+                inputs = {"a_in": from_left[i], **{f"{p}_in": from_above[j][p] for p in paths},
+                          "ctrl": elements(self.ctrl, i * part_rows + j * part_cols,
+                                           (i + 1) * part_rows + (j + 1) * part_cols - 1),
+                          "preload": self._part_links(i, j)}
                 outputs = place(m, f"part_{i}_{j}", signature, inputs, module_name=module_name,
                                 build=self._part)
                 from_left[i] = outputs["a_out"]
@@ -149,13 +175,20 @@ class MeshRegion(wiring.Component):
                     from_above[j][p])
         return m
 
+    def _part_links(self, i: int, j: int):
+        """The preload links of part ``(i, j)``."""
+        part_rows, part_cols = self.part_size
+        pe_rows = part_rows * self.config.tile_rows
+        links = data.View(_preload_links(self.config, self.rows, self.cols), self.preload)
+        return Cat(elements(links[i * pe_rows + r], j * part_cols, (j + 1) * part_cols).as_value()
+                   for r in range(pe_rows))
+
     def _elaborate_tile(self, m: Module):
         m.submodules.tile = tile = Tile(self.config)
         step = self.config.tile_latency + 1
-        m.d.comb += [tile.a.eq(self.a_in[0]), tile.ctrl.eq(self.ctrl_in[0])]
+        m.d.comb += [tile.a.eq(self.a_in[0]), tile.ctrl.eq(self.ctrl[0]),
+                     tile.preload.eq(self.preload)]
         m.d.comb += self.a_out[0].eq(delayed(m, self.a_in[0], step, "a"))
-        m.d.comb += self.ctrl_out[0].eq(delayed(m, self.ctrl_in[0], step, "ctrl",
-                                                reset_less=False))
         for name in _vertical_paths(self.widths):
             m.d.comb += getattr(tile, f"{name}_in").eq(getattr(self, f"{name}_in")[0])
             registered = delayed(m, getattr(tile, f"{name}_out"), step, name)
@@ -168,7 +201,7 @@ class Mesh(wiring.Component):
     Ports (element ``[g][k]`` of a grouped port is PE row/column ``k`` of tile row/column ``g``):
 
     * ``a``: ``In(ArrayLayout(ArrayLayout(signed(W_IN), tile_rows), mesh_rows))``
-    * ``ctrl``: one `PE_CONTROL` per mesh column
+    * ``ctrl``: the `PE_CONTROL` of the beat entering tile (0, 0); the mesh delays it for the others
     * ``b_in``: per PE column, the top of the ``b`` path (WS partial-sum bias, OS streamed operand)
     * ``preload``: per PE column, the top of the preload chain
     * ``b_out``, ``ctrl_out``, and (OS) ``result``: the bottom of each column
@@ -187,7 +220,7 @@ class Mesh(wiring.Component):
         tr, tc = config.tile_rows, config.tile_cols
         members = {
             "a": In(_grouped(signed(w.input), R, tr)),
-            "ctrl": In(data.ArrayLayout(PE_CONTROL, C)),
+            "ctrl": In(PE_CONTROL),
             "b_in": In(_grouped(signed(w.b), C, tc)),
             "preload": In(_grouped(signed(w.input), C, tc)),
             "b_out": Out(_grouped(signed(w.b), C, tc)),
@@ -206,20 +239,30 @@ class Mesh(wiring.Component):
     def elaborate(self, platform):
         cfg, w = self.config, self.widths
         m = Module()
-        inputs = {"a_in": self.a, "ctrl_in": self.ctrl, "b_in": self.b_in,
-                  "preload_in": self.preload}
+        R, C, S = cfg.mesh_rows, cfg.mesh_cols, cfg.tile_latency + 1
+        out_delay = cfg.mesh_output_delay
+        # Tap t*S of the control line drives diagonal t; tap (R+c)*S + M leaves below column c.
+        line = delay_line(m, self.ctrl, (R + C - 1) * S + out_delay, "ctrl", reset_less=False)
+        diagonals = Signal(data.ArrayLayout(PE_CONTROL, R + C - 1))
+        for k in range(R + C - 1):
+            m.d.comb += diagonals[k].eq(line[k * S])
+        for c in range(C):
+            m.d.comb += self.ctrl_out[c].eq(line[(R + c) * S + out_delay])
+        # The preload chain: PE row rho = t*tr + q reads position rho + t*S + 1.
+        tr = cfg.tile_rows
+        chain = delay_line(m, self.preload.as_value(), (R - 1) * (tr + S) + tr, "preload")
+        link_bits = Signal(_preload_links(cfg, R, C).size, name="preload_links")
+        links = data.View(_preload_links(cfg, R, C), link_bits)
+        for rho in range(R * tr):
+            m.d.comb += links[rho].eq(chain[rho + (rho // tr) * S + 1])
+        inputs = {"a_in": self.a, "ctrl": diagonals, "b_in": self.b_in, "preload": link_bits}
         if w.has_os:       # the result chain starts empty
             inputs["result_in"] = Signal.like(self.result)
         inline = self.region.cells == "inline"
         outputs = place(m, "region", self.region.signature, inputs,
                         module_name=None if inline else self.region.module_name,
                         build=lambda: self.region)
-        out_delay = cfg.mesh_output_delay
-        m.d.comb += [
-            self.b_out.eq(delayed(m, outputs["b_out"], out_delay, "b_out")),
-            self.ctrl_out.eq(delayed(m, outputs["ctrl_out"], out_delay, "ctrl_out",
-                                     reset_less=False)),
-        ]
+        m.d.comb += self.b_out.eq(delayed(m, outputs["b_out"], out_delay, "b_out"))
         if w.has_os:
             m.d.comb += self.result.eq(delayed(m, outputs["result_out"], out_delay, "result_out"))
         return m

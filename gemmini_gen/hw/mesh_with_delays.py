@@ -243,9 +243,7 @@ class MeshWithDelays(wiring.Component):
         m.d.comb += [beat_ctrl.ws.eq(f_valid & ~f_block.os),
                      beat_ctrl.load.eq(f_valid & (f_row == 0) & f_block.flip),
                      beat_ctrl.capture.eq(f_valid & (f_row == D - 1) & f_block.os)]
-        for c in range(C):           # the same control, column-skewed
-            m.d.comb += mesh.ctrl[c].eq(beat_ctrl)
-            beat_ctrl = delayed(m, beat_ctrl, S, f"ctrl_skew_{c}", reset_less=False)
+        m.d.comb += mesh.ctrl.eq(beat_ctrl)     # (the mesh skews the control itself)
 
         # --- Output: pick WS sums or OS results per column, de-skew, attach index and tag ----------
         sums = Signal(data.ArrayLayout(data.ArrayLayout(signed(w.acc), tc), C))

@@ -1,14 +1,18 @@
 """One processing element (PE) of the systolic array, with Gemmini's two dataflows.
 
-Every PE has one multiplier (`W_IN` x `W_IN` bits, exact product) and three registers:
+Every PE has one multiplier (`W_IN` x `W_IN` bits) and two registers:
 
 * ``acc``: the stationary value.  Output stationary (OS): the running sum, `W_ACC` bits.  Weight
   stationary (WS): the weight.
-* ``preload``: one link of the *preload chain*, a shift register that runs down each column every
-  cycle.  It carries the next block's preloaded matrix (WS weights, OS starting sums `D`) while the
-  current block computes, so a new block's preload overlaps the current block's compute.
 * ``result`` (OS only): one link of the *result chain*.  At the last beat of an OS block the final
   sum is captured here and then shifted down and out of the array while the next block computes.
+
+It reads ``preload``, its link of the *preload chain*: a shift register that runs down each column
+every cycle, carrying the next block's preloaded matrix (WS weights, OS starting sums `D`) while the
+current block computes, so a new block's preload overlaps the current block's compute.  The chain
+is pure delay, the same for every column, so the `Mesh` keeps it as one register per chain position
+holding that position of every column (a few wide registers instead of one narrow register per PE,
+which is what a simulator pays for) and hands each PE its link.
 
 Per-beat control (`PE_CONTROL`) travels with the data:
 
@@ -54,6 +58,22 @@ def sign_extend(value, width: int):
     return value + Const(0, signed(width - 1))
 
 
+def _wrapping_product(a, b, width: int):
+    """``a * b`` (both signed, at most `width` bits) modulo ``2**width``.
+
+    When ``2*width`` fits a 64-bit word the operands are widened to `width` bits first and
+    multiplied unsigned: the low `width` bits are the same, and Verilator then emits one native
+    multiply with no sign-extension of the product (the exact ``2*W_IN``-bit product would have to
+    be sign-extended again for every sum it enters).  Otherwise (a 64-bit accumulator) it is the
+    exact signed product, which fits `width` bits."""
+    if 2 * width > 64:
+        return a * b
+
+    def widened(value):
+        return (sign_extend(value, width) if len(value) < width else value).as_unsigned()
+    return (widened(a) * widened(b))[:width]
+
+
 class ArrayWidths:
     """Bit widths of the values that move through the array, derived from a `GemminiConfig`."""
 
@@ -72,14 +92,16 @@ class ArrayWidths:
         self.b = config.acc_bits if config.has_ws else config.input_bits
         #: The stationary register: OS sums need the accumulator width, WS weights the input width.
         self.stationary = config.acc_bits if config.has_os else config.input_bits
+        #: Products only ever meet sums modulo 2**W_ACC, so they are computed modulo 2**W_ACC.
+        self.product = config.acc_bits
 
 
 class PE(wiring.Component):
     """A processing element for `config` (see the module docstring for the semantics).
 
-    Ports: ``a`` (from the left), ``ctrl`` (`PE_CONTROL`), ``b_in``/``b_out``, ``preload_in``/
-    ``preload_out`` and, when the array supports OS, ``result_in``/``result_out``.  The ``*_out``
-    ports of the chains are the PE's own registers; ``b_out`` is combinational.
+    Ports: ``a`` (from the left), ``ctrl`` (`PE_CONTROL`), ``b_in``/``b_out``, ``preload`` (this
+    PE's link of the preload chain) and, when the array supports OS, ``result_in``/``result_out``.
+    ``result_out`` is the PE's own register; ``b_out`` is combinational.
     """
 
     def __init__(self, config: GemminiConfig):
@@ -89,8 +111,7 @@ class PE(wiring.Component):
             "ctrl": In(PE_CONTROL),
             "b_in": In(signed(w.b)),
             "b_out": Out(signed(w.b)),
-            "preload_in": In(signed(w.input)),
-            "preload_out": Out(signed(w.input)),
+            "preload": In(signed(w.input)),
         }
         if w.has_os:
             members["result_in"] = In(signed(w.acc))
@@ -102,22 +123,19 @@ class PE(wiring.Component):
         m = Module()
 
         acc = Signal(signed(w.stationary))                   # reset: PE state is 0 (ISA.md s.5)
-        preload = Signal(signed(w.input), reset_less=True)
-        m.d.sync += preload.eq(self.preload_in)
-        m.d.comb += self.preload_out.eq(preload)
 
         # Which dataflow this beat uses (a constant unless the array supports both).
         ws = self.ctrl.ws if w.both else int(w.has_ws)
         base = Signal(signed(w.stationary))
         weight = Signal(signed(w.input))        # WS: the stationary weight (low W_IN bits of base)
         streamed = Signal(signed(w.input))      # OS: the element of B travelling down the b path
-        product = Signal(signed(2 * w.input))
+        product = Signal(signed(w.product))     # a * (weight or streamed), modulo 2**W_ACC
         acc_next = Signal(signed(w.stationary))
         m.d.comb += [
-            base.eq(Mux(self.ctrl.load, sign_extend(preload, w.stationary), acc)),
+            base.eq(Mux(self.ctrl.load, sign_extend(self.preload, w.stationary), acc)),
             weight.eq(base),
             streamed.eq(self.b_in),
-            product.eq(self.a * Mux(ws, weight, streamed)),
+            product.eq(_wrapping_product(self.a, Mux(ws, weight, streamed), w.product)),
         ]
         if w.has_os and w.has_ws:
             m.d.comb += [acc_next.eq(base + Mux(ws, 0, product)),

@@ -9,17 +9,24 @@ from __future__ import annotations
 from amaranth.hdl import Module, Signal
 from amaranth.lib import data
 
-__all__ = ["delayed", "elements", "skewed"]
+__all__ = ["delay_line", "delayed", "elements", "skewed"]
+
+
+def delay_line(m: Module, value, cycles: int, name: str, *, reset_less: bool = True) -> list:
+    """`value` delayed by 0, 1, ..., `cycles` cycles: a chain of `cycles` registers named `name`_0,
+    `name`_1, ..., returned with `value` in front.  Data registers need no reset; registers
+    carrying control or valid bits do (``reset_less=False``)."""
+    taps = [value]
+    for i in range(cycles):
+        reg = Signal.like(value, name=f"{name}_{i}", reset_less=reset_less)
+        m.d.sync += reg.eq(taps[-1])
+        taps.append(reg)
+    return taps
 
 
 def delayed(m: Module, value, cycles: int, name: str, *, reset_less: bool = True):
-    """`value` delayed by `cycles` registers named `name`_0, `name`_1, ...  Data registers need no
-    reset; registers carrying control or valid bits do (``reset_less=False``)."""
-    for i in range(cycles):
-        reg = Signal.like(value, name=f"{name}_{i}", reset_less=reset_less)
-        m.d.sync += reg.eq(value)
-        value = reg
-    return value
+    """`value` delayed by `cycles` registers (the end of a `delay_line`)."""
+    return delay_line(m, value, cycles, name, reset_less=reset_less)[-1]
 
 
 def elements(view, start: int, stop: int) -> data.View:

@@ -3,8 +3,11 @@ source, its results folded into an on-chip checksum, so a simulation runs with P
 
 `MeshBench` (top module ``mesh_bench``) presents a new beat every cycle while ``run`` is high.  The
 beat's rows and block control are drawn from a 64-bit xorshift state that advances on every
-accepted beat; every result row is folded into ``checksum``.  `expected_checksum` recomputes the
-same stimulus in numpy, runs the block model (`mesh_model`) and folds its results the same way.
+accepted beat: each 64-bit word of a row is the state rotated, plus a constant (an addition, since
+Yosys turns an XOR with a constant into a scatter of single-bit inversions that cost more to
+simulate than the array's inputs are worth).  Every result row is folded into ``checksum``.
+`expected_checksum` recomputes the same stimulus in numpy, runs the block model (`mesh_model`) and
+folds its results the same way.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ class MeshBench(wiring.Component):
         state = Signal(64, init=SEED)
         feed = mesh.feed
         for k, name in enumerate(OPERANDS):
-            words = [state.rotate_left(_rotation(k, j)) ^ Const(_constant(k, j), 64)
+            words = [(state.rotate_left(_rotation(k, j)) + Const(_constant(k, j), 64))[:64]
                      for j in range(_words(cfg))]
             m.d.comb += getattr(feed.payload, name).eq(Cat(*words))
         ctrl = feed.payload.ctrl
@@ -90,14 +93,24 @@ class MeshBench(wiring.Component):
 
 def clocked_wrapper(top: str = "mesh_bench", period_ns: int = 10) -> str:
     """Verilog of ``<top>_clocked``: `top` with its clock generated in HDL (build with Verilator's
-    ``--timing``), so a simulation needs no per-cycle clock callbacks from cocotb."""
+    ``--timing``), so a simulation needs no per-cycle clock callbacks from cocotb.
+
+    ``rst`` and ``run`` pass a register on their way in: Verilator re-evaluates all logic that
+    depends combinationally on a writable top-level input at every evaluation (two per cycle),
+    and through ``rst`` that would be every reset multiplexer of the design."""
     half = period_ns // 2
     return f"""`timescale 1ns/1ps
 module {top}_clocked(input rst, input run, output [31:0] beats, output [31:0] rows,
                      output [63:0] checksum);
   reg clk = 1'b0;
   always #{half} clk = ~clk;
-  {top} dut(.clk(clk), .rst(rst), .run(run), .beats(beats), .rows(rows), .checksum(checksum));
+  reg rst_q = 1'b1, run_q = 1'b0;
+  always @(posedge clk) begin
+    rst_q <= rst;
+    run_q <= run;
+  end
+  {top} dut(.clk(clk), .rst(rst_q), .run(run_q), .beats(beats), .rows(rows),
+            .checksum(checksum));
 endmodule
 """
 
@@ -119,7 +132,7 @@ def _rows(cfg: GemminiConfig, states: np.ndarray, k: int) -> np.ndarray:
     for j in range(words.shape[1]):
         r = np.uint64(_rotation(k, j))
         turned = (states << r) | (states >> (np.uint64(64) - r)) if r else states
-        words[:, j] = turned ^ np.uint64(_constant(k, j))
+        words[:, j] = turned + np.uint64(_constant(k, j))     # wraps modulo 2**64
     elems = words.view(np.uint8).reshape(len(states), -1)[:, :cfg.dim * cfg.input_bytes]
     return elems.copy().view(f"<i{cfg.input_bytes}").astype(np.int64)
 
