@@ -55,7 +55,8 @@ class Accelerator(wiring.Component):
         self.geo = Geometry(cfg)
         # The units that instantiate separately converted modules (listed by verilog_modules).
         self.rs = ReservationStation(cfg, checks="instance")
-        self.execute = ExecuteController(self.geo, lanes="instance")
+        self.execute = ExecuteController(self.geo, lanes="instance", checks="instance",
+                                         readers="instance")
         self.load = LoadController(self.geo, DMAParams.from_config(cfg), scalers="instance")
         self.acc = Accumulator(cfg, read_clients=("store",), write_clients=("ex", "load"),
                                tag_shape=TAG, storage="verilog", scalers="instance")

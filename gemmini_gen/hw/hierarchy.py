@@ -3,19 +3,21 @@
 Amaranth elaborates and converts every instance of a component on its own, at a cost that grows with
 the bits of its logic.  A systolic array repeats one cell hundreds or thousands of times, so the
 generator converts the cell once (as its own Verilog module) and instantiates it with `Instance`.
-`place` adds one copy of a component to a module either way (inline, or as an instance of the
-separately converted module) with the same port wiring.  Components that instantiate modules list
-them in `verilog_modules()` so that `gemmini_gen.emit` converts them too.
+`place` adds one copy of a component with flat ports to a module either way (inline, or as an
+instance of the separately converted module) with the same port wiring; `place_interface` does the
+same for a component with nested interfaces (streams, memory ports) and returns an object with the
+component's members to connect.  Components that instantiate modules list them in
+`verilog_modules()` so that `gemmini_gen.emit` converts them too.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-from amaranth.hdl import ClockSignal, Instance, Module, ResetSignal, Signal
+from amaranth.hdl import ClockSignal, Const, Instance, Module, ResetSignal, Signal
 from amaranth.lib import wiring
 
-__all__ = ["place"]
+__all__ = ["place", "place_interface"]
 
 
 def place(m: Module, name: str, signature: wiring.Signature, inputs: dict, *,
@@ -46,3 +48,25 @@ def place(m: Module, name: str, signature: wiring.Signature, inputs: dict, *,
     ports.update({f"o_{n}": v for n, v in outputs.items()})
     m.submodules[name] = Instance(module_name, **ports)
     return outputs
+
+
+def place_interface(m: Module, name: str, signature: wiring.Signature, *, module_name: str | None,
+                    build: Callable[[], wiring.Component]):
+    """Add one copy of a component with `signature` to `m` and return its interface: the component
+    itself (`build()` elaborated inline as submodule `name`) without `module_name`, otherwise an
+    `Instance` of that Verilog module (the conversion of `build()`, a ``sync``-domain design) wired
+    to ``signature.create()``.  Either way the caller drives and reads the members as it would the
+    component's; the module's ports are the signature's members with their paths joined by
+    ``__``, as `gemmini_gen.emit` names them (constant members, such as an always-ready stream's
+    ``ready``, are no ports)."""
+    if module_name is None:
+        component = m.submodules[name] = build()
+        return component
+    interface = signature.create(path=(name,))
+    ports = {"i_clk": ClockSignal(), "i_rst": ResetSignal()}
+    for path, member, value in signature.flatten(interface):
+        if not isinstance(value, Const):
+            direction = "i" if member.flow == wiring.In else "o"
+            ports[f"{direction}_{'__'.join(map(str, path))}"] = value
+    m.submodules[name] = Instance(module_name, **ports)
+    return interface

@@ -19,25 +19,28 @@ both memories).  The ring slot is freed with the op's last row; ``done`` pulses 
 visible to every reader.  Each column's result element goes through a `ResultLane` (its register
 and the scratchpad path's OS_SHIFT and RELU), converted once as a Verilog module and instantiated
 per column (``lanes="instance"``, the accelerator's choice) or elaborated inline (amaranth.sim).
+The same goes for the accept interlock's 16 per-slot `WriteHazard` checks (``checks``) and the
+three `OperandReader`s (``readers``): one Verilog module each, instantiated, to convert less.
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Array, Const, Module, Mux, Shape, Signal, signed, unsigned
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Shape, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..arith import os_shift
 from ..bank_ports import ReadPortSignature, write_port_signature
 from ..fifo import BufferedFIFO
-from ..hierarchy import place
+from ..hierarchy import place, place_interface
 from ..mesh_with_delays import MeshWithDelays
-from .operand_reader import READ_TAG, OperandReader
+from .operand_reader import (READ_TAG, OperandReader, operand_reader_module,
+                             operand_reader_signature)
 from .reservation import overlaps
 from .rows import delayed_pulse, first_elements
 from .uops import EX, Geometry
 
-__all__ = ["ExecuteController", "ResultLane", "RING"]
+__all__ = ["ExecuteController", "ResultLane", "RING", "WriteHazard"]
 
 RING = 16                # ops in flight between acceptance and write-back
 FEED_OPS = 8             # ops buffered in front of the feeder
@@ -82,18 +85,54 @@ def result_lane_signature(acc_bits: int, elem_bits: int, shift_bits: int) -> wir
                              "raw": Out(signed(acc_bits)), "elem": Out(signed(elem_bits))})
 
 
+class WriteHazard(wiring.Component):
+    """Combinational: whether any read range of a new op (``reads``: its A, P and X ranges) overlaps
+    the scratchpad range an op in flight will write (``write``, one ring slot's)."""
+
+    def __init__(self, geo: Geometry):
+        if not isinstance(geo, Geometry):
+            raise TypeError(f"expected a Geometry, got {geo!r}")
+        self.geo = geo
+        super().__init__(write_hazard_signature(geo))
+
+    @property
+    def module_name(self) -> str:
+        return write_hazard_module(self.geo)
+
+    def elaborate(self, platform):
+        m = Module()
+        hit = Const(0)
+        for read in ("r0", "r1", "r2"):
+            hit = hit | overlaps(self.reads[read], self.write)
+        m.d.comb += self.conflict.eq(hit)
+        return m
+
+
+def write_hazard_module(geo: Geometry) -> str:
+    """Verilog module name of a `WriteHazard`: one per range width."""
+    return f"gemmini_ex_write_hazard_r{geo.range_bits}"
+
+
+def write_hazard_signature(geo: Geometry) -> wiring.Signature:
+    return wiring.Signature({"reads": In(geo.queue_ranges_layout(EX)),
+                             "write": In(geo.range_layout), "conflict": Out(1)})
+
+
 class ExecuteController(wiring.Component):
     """Ports: ``uop`` (In stream {uop: ex_uop, ranges}), ``done``, ``read_a``/``read_p``/``read_x``
     (scratchpad read clients), ``sp_write``/``acc_write`` (write clients), and ``active``,
     ``overlap_wait``, ``read_wait`` {a, p, x}, ``garbage`` {a, p, x} (a beat fed with that operand
-    GARBAGE) for status and counters.  `lanes` places the write-back's `ResultLane`s inline or as
-    instances of one Verilog module."""
+    GARBAGE) for status and counters.  `lanes` places the write-back's `ResultLane`s, `checks`
+    the accept interlock's per-slot `WriteHazard`s and `readers` the three `OperandReader`s
+    inline or as instances of one Verilog module each."""
 
-    def __init__(self, geo: Geometry, *, lanes: str = "inline"):
-        if lanes not in LANES:
-            raise ValueError(f"lanes must be one of {', '.join(LANES)}, got {lanes!r}")
+    def __init__(self, geo: Geometry, *, lanes: str = "inline", checks: str = "inline",
+                 readers: str = "inline"):
+        for option, value in (("lanes", lanes), ("checks", checks), ("readers", readers)):
+            if value not in LANES:
+                raise ValueError(f"{option} must be one of {', '.join(LANES)}, got {value!r}")
         self.geo = geo
-        self.lanes = lanes
+        self.lanes, self.checks, self.readers = lanes, checks, readers
         cfg = geo.cfg
         self.tag_bits = (RING - 1).bit_length()
         self.mesh = MeshWithDelays(cfg, tag_shape=unsigned(self.tag_bits))
@@ -118,11 +157,18 @@ class ExecuteController(wiring.Component):
         return cfg.acc_bits, cfg.input_bits, Shape.cast(self.geo.shift_shape).width
 
     def verilog_modules(self):
-        """The array's modules and (``lanes="instance"``) the result lane's."""
+        """The array's modules, the result lane's (``lanes="instance"``), the write hazard
+        check's (``checks="instance"``) and the operand reader's (``readers="instance"``)."""
         modules = self.mesh.verilog_modules()
         if self.lanes == "instance":
             lane = ResultLane(*self._lane_widths())
             modules[lane.module_name] = lane
+        if self.checks == "instance":
+            check = WriteHazard(self.geo)
+            modules[check.module_name] = check
+        if self.readers == "instance":
+            reader = OperandReader(self.geo)
+            modules[reader.module_name] = reader
         return modules
 
     def elaborate(self, platform):
@@ -130,9 +176,12 @@ class ExecuteController(wiring.Component):
         dim = geo.dim
         m = Module()
         m.submodules.mesh = mesh = self.mesh
-        readers = {name: OperandReader(geo) for name in ("a", "p", "x")}
+        reader_module = operand_reader_module(geo) if self.readers == "instance" else None
+        readers = {name: place_interface(m, f"reader_{name}", operand_reader_signature(geo),
+                                         module_name=reader_module,
+                                         build=lambda: OperandReader(geo))
+                   for name in ("a", "p", "x")}
         for name, reader in readers.items():
-            m.submodules[f"reader_{name}"] = reader
             wiring.connect(m, reader.read, wiring.flipped(getattr(self, f"read_{name}")))
             m.d.comb += self.read_wait[name].eq(reader.wait)
 
@@ -152,11 +201,14 @@ class ExecuteController(wiring.Component):
         m.submodules.feed_ops = feed_ops = BufferedFIFO(width=feed_layout.size,
                                                         depth=FEED_OPS)
         hazard = Signal()
-        conflicts = Const(0)
+        check_module = write_hazard_module(geo) if self.checks == "instance" else None
+        slot_hazards = []
         for k in range(RING):
-            for read in ("r0", "r1", "r2"):
-                conflicts = conflicts | (live[k] & overlaps(new_ranges[read], ring[k].sp_write))
-        m.d.comb += hazard.eq(conflicts)
+            check = place(m, f"hazard{k}", write_hazard_signature(geo),
+                          {"reads": new_ranges, "write": ring[k].sp_write},
+                          module_name=check_module, build=lambda: WriteHazard(geo), clocked=False)
+            slot_hazards.append(check["conflict"])
+        m.d.comb += hazard.eq((live & Cat(slot_hazards)).any())
         space = (count < RING) & feed_ops.w_rdy
         for reader in readers.values():
             space = space & reader.op.ready

@@ -26,6 +26,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..arith import SCALER_UNITS, FP32Layout, RowScaler, scaler_modules
 from ..bank_ports import write_port_signature
+from ..bitops import select_word
 from ..dma.params import DMAParams, read_request_layout, read_response_layout
 from ..fifo import BufferedFIFO
 from .rows import delayed_pulse, first_elements, shift_elements
@@ -127,8 +128,8 @@ class LoadController(wiring.Component):
             last_block.eq(cur_cols <= geo.dim),
             last_row.eq(row_index == head.rows - 1),
         ]
-        elem_row = row_data.word_select(block, geo.dim * cfg.input_bits)
-        acc_row = row_data.word_select(block, geo.dim * cfg.acc_bits)
+        elem_row = select_word(row_data, block, geo.dim * cfg.input_bits)
+        acc_row = select_word(row_data, block, geo.dim * cfg.acc_bits)
         tag = data.View(tag_layout, scaled_in.payload.tag)
         m.d.comb += [
             scaled_in.valid.eq(have_row),

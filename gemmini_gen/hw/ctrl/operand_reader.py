@@ -20,7 +20,7 @@ from ..fifo import BufferedFIFO
 from .rows import first_elements
 from .uops import Geometry
 
-__all__ = ["OperandReader", "READ_TAG"]
+__all__ = ["OperandReader", "READ_TAG", "operand_reader_module", "operand_reader_signature"]
 
 READ_TAG = unsigned(1)
 OPS = 4                  # ops buffered in front of a reader
@@ -31,15 +31,14 @@ class OperandReader(wiring.Component):
     per op), ``read`` (a scratchpad read client), ``wait`` (a read lost its bank this cycle)."""
 
     def __init__(self, geo: Geometry):
+        if not isinstance(geo, Geometry):
+            raise TypeError(f"expected a Geometry, got {geo!r}")
         self.geo = geo
-        cfg = geo.cfg
-        super().__init__({
-            "op": In(stream.Signature(geo.operand_stream_layout)),
-            "rows": Out(stream.Signature(geo.sp_row_layout)),
-            "read": Out(ReadPortSignature(cfg.sp_addr_bits, geo.sp_row_layout, READ_TAG)),
-            "wait": Out(1),
-            "active": Out(1),
-        })
+        super().__init__(operand_reader_signature(geo))
+
+    @property
+    def module_name(self) -> str:
+        return operand_reader_module(self.geo)
 
     def elaborate(self, platform):
         geo, cfg = self.geo, self.geo.cfg
@@ -89,3 +88,20 @@ class OperandReader(wiring.Component):
                      self.wait.eq(req.valid & ~req.ready),
                      self.active.eq(ops.r_rdy | (in_flight != 0) | out.r_rdy)]
         return m
+
+
+def operand_reader_signature(geo: Geometry) -> wiring.Signature:
+    cfg = geo.cfg
+    return wiring.Signature({
+        "op": In(stream.Signature(geo.operand_stream_layout)),
+        "rows": Out(stream.Signature(geo.sp_row_layout)),
+        "read": Out(ReadPortSignature(cfg.sp_addr_bits, geo.sp_row_layout, READ_TAG)),
+        "wait": Out(1),
+        "active": Out(1),
+    })
+
+
+def operand_reader_module(geo: Geometry) -> str:
+    """Verilog module name of an `OperandReader`: one per design point (its widths, DIM and read
+    latency all follow from the config), named by the config's content hash."""
+    return f"gemmini_operand_reader_{geo.cfg.content_hash()[:8]}"

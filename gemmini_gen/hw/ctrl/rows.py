@@ -24,7 +24,7 @@ def shift_elements(m: Module, row, amount, name: str):
         if s >= len(amount):
             break
         nxt = Signal(len(value), name=f"{name}_{s}")
-        m.d.comb += nxt.eq(Mux(amount[s], value << ((1 << s) * width), value))
+        m.d.comb += nxt.eq(Mux(amount[s], value.shift_left((1 << s) * width), value))
         value = nxt
     return data.View(layout, value)
 

@@ -19,6 +19,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..axi import AXI4ReadSignature, Burst, beat_size_code
+from ..bitops import shift_right
 from ..fifo import BufferedFIFO
 from .bursts import BurstSplitter, row_beats
 from .params import DMAParams, check_tag_shape, read_request_layout, read_response_layout
@@ -101,7 +102,7 @@ class DMAReader(wiring.Component):
         beat_error = axi.rresp[1]                      # SLVERR or DECERR
 
         merged = Cat(Mux(beat == i, axi.rdata, words[i]) for i in range(p.max_row_beats))
-        realigned = merged.bit_select(desc.offset * 8, 8 * p.max_row_bytes)
+        realigned = shift_right(m, merged, desc.offset, "realigned", unit=8)[:8 * p.max_row_bytes]
 
         with m.If(resp.ready):
             m.d.sync += resp.valid.eq(0)

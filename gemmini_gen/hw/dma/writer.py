@@ -21,6 +21,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for, exact_log2
 
 from ..axi import AXI4WriteSignature, Burst, beat_size_code
+from ..bitops import shift_left
 from ..fifo import BufferedFIFO
 from .bursts import BurstSplitter, row_beats
 from .params import DMAParams, check_tag_shape, write_done_layout, write_request_layout
@@ -90,8 +91,10 @@ class DMAWriter(wiring.Component):
             cjobs.w_en.eq(req.valid & splitter.req.ready & wjobs.w_rdy),
             splitter.req.payload.addr.eq(addr),
             splitter.req.payload.nbytes.eq(nbytes),
-            new_w.data.eq(req.payload.data.as_value() << (offset * 8)),
-            new_w.strb.eq((((Const(1, lane_bytes + 1) << nbytes) - 1) << offset)[:lane_bytes]),
+            new_w.data.eq(shift_left(m, req.payload.data, offset, "lanes_data", unit=8)),
+            new_w.strb.eq(shift_left(m, ~shift_left(m, Const(-1, lane_bytes), nbytes, "row_bytes",
+                                                    width=lane_bytes),
+                                     offset, "lanes_strb", width=lane_bytes)),
             new_w.beats.eq(beats),
             new_w.phase.eq(phase),
             new_c.bursts.eq((phase + beats + p.burst_beats - 1) >> chunk_bits),
