@@ -35,13 +35,15 @@ move matrices in ordinary row order.
 Hierarchy: a `MeshRegion` of ``rows x cols`` tiles (with their registers) is built from two or four
 half-size regions, down to single tiles.  All regions of one size are identical, so by default each
 size is converted once to its own Verilog module and instantiated (see `hierarchy`): converting a
-DIM 64 array then handles a few modules instead of 4096 tiles.  ``cells="inline"`` elaborates
+DIM 64 array then handles a few modules instead of 4096 tiles.  A region whose input ports exceed
+what Amaranth can number in one module (2**16 bits: the preload links of a DIM 64 int16 array are
+65,536 bits alone) is elaborated inline in its parent instead; its parts are still instances.  ``cells="inline"`` elaborates
 everything in Amaranth instead (needed for `amaranth.sim`; slow to convert for large arrays).
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Signal, signed
+from amaranth.hdl import Cat, Module, Shape, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -66,35 +68,50 @@ def _grouped(shape, groups: int, per_group: int) -> data.ArrayLayout:
     return data.ArrayLayout(data.ArrayLayout(shape, per_group), groups)
 
 
+#: Amaranth numbers the input bits of a module (its ports plus ``clk`` and ``rst``) with 16 bits.
+_MODULE_INPUT_BITS = 1 << 16
+
+
+def _fits_one_module(signature: wiring.Signature) -> bool:
+    """Whether a component with `signature` can be converted as its own (clocked) module."""
+    bits = sum(Shape.cast(member.shape).width for member in signature.members.values()
+               if member.flow == In)
+    return bits + 2 < _MODULE_INPUT_BITS
+
+
 def _part_of(port, index: int, size: int):
     """The groups of part `index` (of `size` groups each) of a region port."""
     return elements(port, index * size, (index + 1) * size)
 
 
-def _preload_links(config: GemminiConfig, rows: int, cols: int) -> data.ArrayLayout:
-    """The preload links of `rows` x `cols` tiles: element ``[r][g][p]`` belongs to PE row `r`
-    (counted over the tile rows), PE column `p` of tile column `g`.
+def _preload_row_bits(config: GemminiConfig, cols: int) -> int:
+    """Bits of one PE row's preload links in a region `cols` tiles wide: element ``[g][p]`` (PE
+    column `p` of tile column `g`), as a plain bit vector.
 
-    Signals and ports that carry all links are plain bit vectors viewed through this layout: a
-    signal declared with a layout gets a named wire per element in the Verilog, and with one
-    element per PE that doubled the DIM 64 mesh's Verilog and its conversion time."""
-    w = ArrayWidths(config)
-    return data.ArrayLayout(_grouped(signed(w.input), cols, config.tile_cols),
-                            rows * config.tile_rows)
+    A port declared with a layout gets a named wire per element in the Verilog (with one element
+    per PE that doubled the DIM 64 mesh's Verilog and its conversion time); one port per PE row
+    keeps every port far below the 2**16 bits Amaranth can number in one signal (a single port
+    for all links of a DIM 64 int16 array would be 65,536 bits)."""
+    return cols * config.tile_cols * ArrayWidths(config).input
+
+
+def _preload_names(config: GemminiConfig, rows: int) -> list[str]:
+    """Port names of the preload links of a region `rows` tiles high, one per PE row."""
+    return [f"preload_{r}" for r in range(rows * config.tile_rows)]
 
 
 def region_signature(config: GemminiConfig, rows: int, cols: int) -> wiring.Signature:
     """Ports of a `MeshRegion` of `rows` x `cols` tiles: ``a_in``/``a_out`` (per tile row),
     ``ctrl`` (per anti-diagonal: element `k` drives the tiles with local row + column = `k`),
-    ``preload`` (every PE's preload link, see `_preload_links`) and ``<path>_in``/``<path>_out``
-    for each vertical path (per tile column)."""
+    ``preload_<r>`` (the preload links of PE row `r`, see `_preload_row_bits`) and
+    ``<path>_in``/``<path>_out`` for each vertical path (per tile column)."""
     w = ArrayWidths(config)
     members = {
         "a_in": In(_grouped(signed(w.input), rows, config.tile_rows)),
         "a_out": Out(_grouped(signed(w.input), rows, config.tile_rows)),
         "ctrl": In(data.ArrayLayout(PE_CONTROL, rows + cols - 1)),
-        "preload": In(_preload_links(config, rows, cols).size),
     }
+    members.update({name: In(_preload_row_bits(config, cols)) for name in _preload_names(config, rows)})
     for name, shape in _vertical_paths(w).items():
         members[f"{name}_in"] = In(_grouped(shape, cols, config.tile_cols))
         members[f"{name}_out"] = Out(_grouped(shape, cols, config.tile_cols))
@@ -127,6 +144,11 @@ class MeshRegion(wiring.Component):
         return f"{self.module_prefix}_{self.rows}x{self.cols}"
 
     @property
+    def converted_separately(self) -> bool:
+        """Whether this region is instantiated as its own Verilog module (else: inline)."""
+        return self.cells == "instance" and _fits_one_module(self.signature)
+
+    @property
     def part_size(self) -> tuple[int, int]:
         """Rows and columns of the regions this one is built from."""
         return max(self.rows // 2, 1), max(self.cols // 2, 1)
@@ -137,10 +159,9 @@ class MeshRegion(wiring.Component):
 
     def verilog_modules(self) -> dict[str, wiring.Component]:
         """The modules of the smaller regions this region instantiates."""
-        if self.cells == "inline" or self.rows == self.cols == 1:
+        if self.cells == "inline":
             return {}
-        part = self._part()
-        return {part.module_name: part, **part.verilog_modules()}
+        return _region_modules(self.config, self.rows, self.cols, self.module_prefix)
 
     def elaborate(self, platform):
         m = Module()
@@ -150,9 +171,9 @@ class MeshRegion(wiring.Component):
         part_rows, part_cols = self.part_size
         grid_rows, grid_cols = self.rows // part_rows, self.cols // part_cols
         paths = list(_vertical_paths(self.widths))
-        module_name = (f"{self.module_prefix}_{part_rows}x{part_cols}"
-                       if self.cells == "instance" else None)
         signature = region_signature(self.config, part_rows, part_cols)
+        separate = self.cells == "instance" and _fits_one_module(signature)
+        module_name = f"{self.module_prefix}_{part_rows}x{part_cols}" if separate else None
         from_left = [_part_of(self.a_in, i, part_rows) for i in range(grid_rows)]
         from_above = [{p: _part_of(getattr(self, f"{p}_in"), j, part_cols) for p in paths}
                       for j in range(grid_cols)]
@@ -161,7 +182,7 @@ class MeshRegion(wiring.Component):
                 inputs = {"a_in": from_left[i], **{f"{p}_in": from_above[j][p] for p in paths},
                           "ctrl": elements(self.ctrl, i * part_rows + j * part_cols,
                                            (i + 1) * part_rows + (j + 1) * part_cols - 1),
-                          "preload": self._part_links(i, j)}
+                          **self._part_links(i, j)}
                 outputs = place(m, f"part_{i}_{j}", signature, inputs, module_name=module_name,
                                 build=self._part)
                 from_left[i] = outputs["a_out"]
@@ -176,23 +197,37 @@ class MeshRegion(wiring.Component):
         return m
 
     def _part_links(self, i: int, j: int):
-        """The preload links of part ``(i, j)``."""
+        """The preload link inputs of part ``(i, j)``: its rows' slices of this region's rows."""
         part_rows, part_cols = self.part_size
         pe_rows = part_rows * self.config.tile_rows
-        links = data.View(_preload_links(self.config, self.rows, self.cols), self.preload)
-        return Cat(elements(links[i * pe_rows + r], j * part_cols, (j + 1) * part_cols).as_value()
-                   for r in range(pe_rows))
+        width = _preload_row_bits(self.config, part_cols)
+        return {name: getattr(self, f"preload_{i * pe_rows + r}")[j * width:(j + 1) * width]
+                for r, name in enumerate(_preload_names(self.config, part_rows))}
 
     def _elaborate_tile(self, m: Module):
         m.submodules.tile = tile = Tile(self.config)
         step = self.config.tile_latency + 1
         m.d.comb += [tile.a.eq(self.a_in[0]), tile.ctrl.eq(self.ctrl[0]),
-                     tile.preload.eq(self.preload)]
+                     tile.preload.eq(Cat(getattr(self, name)
+                                         for name in _preload_names(self.config, 1)))]
         m.d.comb += self.a_out[0].eq(delayed(m, self.a_in[0], step, "a"))
         for name in _vertical_paths(self.widths):
             m.d.comb += getattr(tile, f"{name}_in").eq(getattr(self, f"{name}_in")[0])
             registered = delayed(m, getattr(tile, f"{name}_out"), step, name)
             m.d.comb += getattr(self, f"{name}_out")[0].eq(registered)
+
+
+def _region_modules(config: GemminiConfig, rows: int, cols: int, prefix: str) -> dict:
+    """The separately converted modules inside a region of `rows` x `cols` tiles (not the region
+    itself): one per smaller region size whose ports fit a module."""
+    if rows == cols == 1:
+        return {}
+    part_rows, part_cols = max(rows // 2, 1), max(cols // 2, 1)
+    modules = _region_modules(config, part_rows, part_cols, prefix)
+    if _fits_one_module(region_signature(config, part_rows, part_cols)):
+        modules[f"{prefix}_{part_rows}x{part_cols}"] = MeshRegion(
+            config, part_rows, part_cols, module_prefix=prefix)
+    return modules
 
 
 class Mesh(wiring.Component):
@@ -232,9 +267,8 @@ class Mesh(wiring.Component):
 
     def verilog_modules(self) -> dict[str, wiring.Component]:
         """Separately converted modules this mesh instantiates: ``{module name: component}``."""
-        if self.region.cells == "inline":
-            return {}
-        return {self.region.module_name: self.region, **self.region.verilog_modules()}
+        own = {self.region.module_name: self.region} if self.region.converted_separately else {}
+        return {**own, **self.region.verilog_modules()}
 
     def elaborate(self, platform):
         cfg, w = self.config, self.widths
@@ -251,16 +285,14 @@ class Mesh(wiring.Component):
         # The preload chain: PE row rho = t*tr + q reads position rho + t*S + 1.
         tr = cfg.tile_rows
         chain = delay_line(m, self.preload.as_value(), (R - 1) * (tr + S) + tr, "preload")
-        link_bits = Signal(_preload_links(cfg, R, C).size, name="preload_links")
-        links = data.View(_preload_links(cfg, R, C), link_bits)
-        for rho in range(R * tr):
-            m.d.comb += links[rho].eq(chain[rho + (rho // tr) * S + 1])
-        inputs = {"a_in": self.a, "ctrl": diagonals, "b_in": self.b_in, "preload": link_bits}
+        inputs = {"a_in": self.a, "ctrl": diagonals, "b_in": self.b_in}
+        for rho, name in enumerate(_preload_names(cfg, R)):
+            inputs[name] = chain[rho + (rho // tr) * S + 1]
         if w.has_os:       # the result chain starts empty
             inputs["result_in"] = Signal.like(self.result)
-        inline = self.region.cells == "inline"
+        separate = self.region.converted_separately
         outputs = place(m, "region", self.region.signature, inputs,
-                        module_name=None if inline else self.region.module_name,
+                        module_name=self.region.module_name if separate else None,
                         build=lambda: self.region)
         m.d.comb += self.b_out.eq(delayed(m, outputs["b_out"], out_delay, "b_out"))
         if w.has_os:
