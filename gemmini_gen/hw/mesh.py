@@ -79,6 +79,14 @@ def _fits_one_module(signature: wiring.Signature) -> bool:
     return bits + 2 < _MODULE_INPUT_BITS
 
 
+def _separate_module(config: GemminiConfig, rows: int, cols: int, prefix: str) -> str | None:
+    """Name of the Verilog module a region of `rows` x `cols` tiles is converted to, or None when
+    its inputs do not fit one module (the region is then elaborated inline in its parent)."""
+    if not _fits_one_module(region_signature(config, rows, cols)):
+        return None
+    return f"{prefix}_{rows}x{cols}"
+
+
 def _part_of(port, index: int, size: int):
     """The groups of part `index` (of `size` groups each) of a region port."""
     return elements(port, index * size, (index + 1) * size)
@@ -146,7 +154,8 @@ class MeshRegion(wiring.Component):
     @property
     def converted_separately(self) -> bool:
         """Whether this region is instantiated as its own Verilog module (else: inline)."""
-        return self.cells == "instance" and _fits_one_module(self.signature)
+        return self.cells == "instance" and _separate_module(
+            self.config, self.rows, self.cols, self.module_prefix) is not None
 
     @property
     def part_size(self) -> tuple[int, int]:
@@ -172,8 +181,8 @@ class MeshRegion(wiring.Component):
         grid_rows, grid_cols = self.rows // part_rows, self.cols // part_cols
         paths = list(_vertical_paths(self.widths))
         signature = region_signature(self.config, part_rows, part_cols)
-        separate = self.cells == "instance" and _fits_one_module(signature)
-        module_name = f"{self.module_prefix}_{part_rows}x{part_cols}" if separate else None
+        module_name = (_separate_module(self.config, part_rows, part_cols, self.module_prefix)
+                       if self.cells == "instance" else None)
         from_left = [_part_of(self.a_in, i, part_rows) for i in range(grid_rows)]
         from_above = [{p: _part_of(getattr(self, f"{p}_in"), j, part_cols) for p in paths}
                       for j in range(grid_cols)]
@@ -224,9 +233,9 @@ def _region_modules(config: GemminiConfig, rows: int, cols: int, prefix: str) ->
         return {}
     part_rows, part_cols = max(rows // 2, 1), max(cols // 2, 1)
     modules = _region_modules(config, part_rows, part_cols, prefix)
-    if _fits_one_module(region_signature(config, part_rows, part_cols)):
-        modules[f"{prefix}_{part_rows}x{part_cols}"] = MeshRegion(
-            config, part_rows, part_cols, module_prefix=prefix)
+    name = _separate_module(config, part_rows, part_cols, prefix)
+    if name is not None:
+        modules[name] = MeshRegion(config, part_rows, part_cols, module_prefix=prefix)
     return modules
 
 
