@@ -14,7 +14,15 @@ segment every unit works through its share at its own rate:
   streams of one unit in a segment are interleaved, so those commands are a mix of all of them);
   while the load queue is full, the commands behind its next load wait too: no unit starts a
   segment with loads before the load queue has a free entry (RTL waveforms of `dw3x3_nobias`:
-  the front end held by a full load queue, the computes behind it idle);
+  the front end held by a full load queue, the computes behind it idle); within a segment, the
+  pairs behind its last load or store, and the loads behind its last store, issue no earlier
+  than that command enters its queue (`behind`: the 7x7 stem on DIM 4, its computes held by the
+  next step's MVINs; `dw3x3_nobias`, by the stores);
+* the commands of a stream are spread evenly over the pairs, but not their work: a k-group's A
+  MVINs come before its B MVIN2s and a last, narrow k-group is bound by the read latency
+  (`load_profile`), so a segment gets the work of the commands in it, and the load unit runs
+  them in order where no other load is interleaved -- the front end waits for the last
+  `rs_entries_ld` of them, light or heavy (the 7x7 stem and the 5x5 layers on DIM 4);
 * the load unit needs, for a set of MVINs, the slowest of its bus beats, the local rows it writes,
   its request issue (one request per cycle, one more per command), its AXI bursts each holding
   one of `max_in_flight` slots for the read latency, the overhead and its beats, and its command
@@ -26,8 +34,10 @@ segment every unit works through its share at its own rate:
   every burst in flight waits with it;
 * the execute unit needs DIM cycles per pair, plus the cycles bank conflicts add; its results
   are complete `MeshWithDelays`' latency + DIM + the accumulator latency later;
-* the store unit needs, for a set of MVOUTs, the slowest of its write beats, the accumulator blocks
-  it reads, its requests and its write bursts' slots (write latency + overhead + beats).
+* the store unit needs, for a set of MVOUTs, the slowest of its write beats (the DMA writer's W
+  channel turns a row around in `WRITE_TURNAROUND` cycles over two rows: a two-beat row takes 3
+  cycles, `unit_limits`), the accumulator blocks it reads, its requests and its write bursts'
+  slots (write latency + overhead + beats).
 
 Dependencies follow the rows they touch, in stream order ("trailing"): step s's computes start when
 its bias and what its first pair reads are loaded (the first k-group's A and B's first k-block,
@@ -43,51 +53,20 @@ response is back (`program_overhead` covers the configuration commands and the e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from types import SimpleNamespace
 
 import numpy as np
 
 from ..config import GemminiConfig
+from .load_profile import Profile, a_group_work, profile_runs, step_profile
 from .model_params import GemminiModelParams
-from .step_costs import StepCosts, Transfers
+from .step_costs import StepCosts
+from .unit_limits import SLOTS, WRITE_TURNAROUND, channel_limits, load_window, mesh_timing
 
-__all__ = ["LayerTiming", "MeshTiming", "layer_timing", "mesh_timing"]
+__all__ = ["LayerTiming", "layer_timing"]
 
 BOUNDS = ("issue", "load", "compute", "store")
-#: The stages `channel_limits` bounds a DMA unit by (rows of its result, in this order).
-STAGES = ("beats", "rows", "requests", "slots", "window")
 NEVER = float("-inf")
-SLOTS = STAGES.index("slots")
-
-
-@dataclass(frozen=True)
-class MeshTiming:
-    """The array's timing as built (`MeshWithDelays`): cycles from a block's last beat to its
-    first result row, per dataflow, and the steady-state cycles per block."""
-
-    latency_ws: int
-    latency_os: int
-    block_cycles: int
-
-
-@lru_cache(maxsize=256)
-def mesh_timing(cfg: GemminiConfig) -> MeshTiming:
-    """`MeshWithDelays`'s timing properties for `cfg`.  They depend on the config alone, so they
-    are evaluated on a view holding just the config: building the component without elaborating
-    it would draw Amaranth's UnusedElaboratable warnings (the tests compare with a real one)."""
-    from ..hw.mesh_with_delays import MeshWithDelays      # Amaranth: imported on first use
-    view = SimpleNamespace(config=cfg)
-    view.pipeline_depth = MeshWithDelays.pipeline_depth.fget(view)
-    return MeshTiming(MeshWithDelays.latency_ws.fget(view), MeshWithDelays.latency_os.fget(view),
-                      MeshWithDelays.block_cycles.fget(view))
-
-
-@lru_cache(maxsize=1)
-def load_window() -> int:
-    """Load micro-ops the load controller holds between its request and write stages."""
-    from ..hw.ctrl.load import UOP_BUFFER               # Amaranth: imported on first use
-    return UOP_BUFFER
 
 
 @dataclass(frozen=True)
@@ -100,23 +79,6 @@ class LayerTiming:
     store: int            # the store unit's work
     issue: int            # commands issued
     bound: str            # the unit that held the front end up for most cycles
-
-
-def channel_limits(t: Transfers, latency: float, overhead: float, in_flight: int,
-                   window: tuple[int, float] | None = None) -> np.ndarray:
-    """Cycles each stage of a DMA unit needs for each step's `t` (rows: `STAGES`, bus beats,
-    local rows, request issue, burst slots and, with `window`, the command window; columns:
-    steps).  The stages are pipelined, so a set of commands takes its slowest stage.  `window` =
-    (commands, tail) bounds a load unit that holds only that many commands between requesting
-    their first row and writing their last: each takes its requests, the read latency, `tail`
-    and the local rows of its last DRAM row (all of them for a broadcast bias row)."""
-    slots = (t.bursts * (latency + overhead) + t.beats) / in_flight
-    limits = [t.beats, t.rows, t.requests + t.commands, slots]
-    if window is not None:
-        depth, tail = window
-        last_rows = t.rows * t.commands / np.maximum(t.requests, 1)
-        limits.append((t.requests + t.commands * (latency + tail) + last_rows) / depth)
-    return np.stack(limits).astype(float)
 
 
 class _Unit:
@@ -146,10 +108,11 @@ class _Unit:
         self.given += 1
         return start, end
 
-    def close_segment(self) -> float:
-        """The segment's runs were given interleaved: count them as one; then `entry_free`."""
+    def close_segment(self, interleaved: bool = True) -> float:
+        """The segment's runs were given interleaved (unless not `interleaved`: one after the
+        other in the stream): count them as one; then `entry_free`."""
         pieces, self.given = self.given, 0
-        if pieces > 1:
+        if pieces > 1 and interleaved:
             runs = self.recent[-pieces:]
             del self.recent[-pieces:]
             self.recent.append((sum(r[0] for r in runs), runs[0][1], runs[-1][2]))
@@ -233,7 +196,8 @@ class _Schedule:
         self.ws = ws
         read = (params.read_latency, params.read_overhead, cfg.max_in_flight,
                 (load_window(), params.load_lag))
-        write = (params.write_latency, params.write_overhead, cfg.max_in_flight)
+        write = (params.write_latency, params.write_overhead, cfg.max_in_flight, None,
+                 WRITE_TURNAROUND)
         limits = {"a": channel_limits(costs.a, *read), "b": channel_limits(costs.b, *read),
                   "bias": channel_limits(costs.bias, *read),
                   "stores": channel_limits(costs.stores, *write)}
@@ -248,6 +212,11 @@ class _Schedule:
         self.totals = {"execute": int(execute.sum()), "issue": int(costs.commands.sum()),
                        "load": int(round(sum(work[k].sum() for k in ("a", "b", "bias")))),
                        "store": int(round(work["stores"].sum()))}
+        # A's work k-group by k-group (`load_profile`): a last, narrow group is latency-bound
+        a_full, a_last = a_group_work(limits["a"], costs.blocks_k, cfg.max_block_len)
+        groups = -(-costs.blocks_k // cfg.max_block_len)
+        work["a"] = np.where(costs.a.commands > 0, (groups - 1) * a_full + a_last, 0.0)
+        self.a_groups = list(zip(a_full.tolist(), a_last.tolist()))
         ab_work = work["a"] + work["b"]
         # Stage limits of all of a step's A/B ("ab") or bias loads, with the cycles read
         # responses wait at the load unit counted in the burst slots (`overlap_loads`).
@@ -277,6 +246,8 @@ class _Schedule:
                       "ab": [_Span(self.ld_lag, w) for w in self.ab_work],
                       "bias": [_Span(self.ld_lag, w) for w in self.work["bias"]]}
         self.compute_needs = [self._compute_needs(step) for step in range(steps)]
+        self.profiles: dict[tuple, Profile | None] = {}
+        self.cuts: dict[tuple, tuple[float, list]] = {}     # profile_runs, by segment
         self.half_stored: dict[int, int] = {}       # accumulator half -> step last stored
         self.held = dict.fromkeys(BOUNDS, 0.0)
         self.first_compute = None
@@ -348,7 +319,7 @@ class _Schedule:
             return pieces
         separate = 0
         together = None
-        for kind, step, work, _ in loads:
+        for kind, step, work, _, _ in loads:
             separate += work
             share = work / self.work[kind][step]
             limits = self.load_limits[kind][step]
@@ -357,8 +328,12 @@ class _Schedule:
             else:
                 together = [t + limit * share for t, limit in zip(together, limits)]
         factor = min(1.0, max(together) / separate)
-        return [(kind, step, work * factor if kind == "ab" or kind == "bias" else work,
-                 commands) for kind, step, work, commands in pieces]
+        if factor == 1.0:
+            return pieces
+        return [(kind, step, work * factor, commands,
+                 runs and [(w * factor, c) for w, c in runs])
+                if kind == "ab" or kind == "bias" else (kind, step, work, commands, runs)
+                for kind, step, work, commands, runs in pieces]
 
     def bias_conflict(self, step: int, start: float, end: float) -> None:
         """The step's computes running [start, end) while its own bias is still being loaded:
@@ -373,27 +348,44 @@ class _Schedule:
             self.load.free += lost
             bias.end += lost
 
+    def behind(self, queue: _Unit, unit: _Unit, span: _Span, work: float, commands: float,
+               interleaved: bool) -> None:
+        """`unit`'s commands of the segment come between the loads (stores) of `queue` in the
+        stream, and the front end passes one only when its queue has an entry for it: those
+        behind the segment's last one issue no earlier than that (on average 1 / (commands + 1)
+        of them follow it)."""
+        entry = queue.close_segment(interleaved)
+        end = entry + work / (commands + 1)
+        if end > unit.free:
+            n, start, _ = unit.recent[-1]
+            unit.recent[-1] = (n, start, end)
+            unit.free = span.end = end
+            unit.entry = None
+
     # ---- the stream --------------------------------------------------------------------------
     def segment(self, issued: float, pairs: int, pieces, after: float = 0.0) -> float:
         """Run one segment: `pairs` pairs of the current step (`after` more follow it) and
-        `pieces` (kind, step, work, commands); returns when the front end has passed it.  A
+        `pieces` (kind, step, work, commands, runs: None or the (work, commands) runs of a
+        stream with a profile); returns when the front end has passed it.  A
         unit's pieces run one after the other, but their commands are interleaved in the
         stream: the load pieces share the load unit's stages (`overlap_loads`), the last bias
         command ends near the end of the load unit's run, and the commands the front end waits
         for are a mix of all of them.  The front end admits them in program order: while the
         load queue is full, the segment's first load and every command behind it wait for an
         entry, so no unit starts the segment's work before the load queue has one."""
-        bias_span = load_start = None
-        commands_given = 0
+        bias_span = load_start = load_span = computed = None
+        commands_given = load_commands = store_commands = 0
         spans, load = self.spans, self.load
-        if len(pieces) > 1:
-            pieces = self.overlap_loads(pieces)
+        load_pieces = 0
+        for piece in pieces:
+            if piece[3] > 0 and (piece[0] == "ab" or piece[0] == "bias"):
+                load_pieces += 1
         admitted = issued
-        for kind, _, _, commands in pieces:
-            if (kind == "ab" or kind == "bias") and commands > 0:
-                admitted = max(issued, load.next_entry())
-                break
-        for kind, step, work, commands in pieces:
+        if load_pieces:
+            admitted = max(issued, load.next_entry())
+            if load_pieces > 1:
+                pieces = self.overlap_loads(pieces)
+        for kind, step, work, commands, runs in pieces:
             commands_given += commands
             span = spans[kind][step]
             if kind == "compute":
@@ -403,30 +395,50 @@ class _Schedule:
                 if self.first_compute is None:
                     self.first_compute = start
                 self.bias_conflict(step, start, end)
+                computed = span, work
                 continue
             first, last = self.ready(kind, step)
             last += work / max(commands, 1)  # its last command trails the last it depends on
             if kind == "stores":
                 start, end = self.store.run(admitted, work, commands, first, last)
+                store_commands += commands
                 span.add(start, end, work)
                 self.half_stored[self.c.acc_half[step]] = step
                 continue
-            start, end = load.run(admitted, work, commands, first, last)
+            if runs and load_pieces == 1:
+                # one stream alone: its runs (a k-group's A MVINs, then its B MVIN2s) in turn
+                start = None
+                for run_work, run_commands in runs:
+                    run_start, end = load.run(admitted, run_work, run_commands, first, last)
+                    start = run_start if start is None else start
+            else:
+                start, end = load.run(admitted, work, commands, first, last)
+            load_commands += commands
             if load_start is None:
                 load_start = start
             span.add(start, end, work)
+            load_span = span
             if kind == "bias":
                 bias_span, bias_commands = span, commands
-        if bias_span is not None and load.given > 1:
+        if bias_span is not None and load_pieces > 1:
             # spread evenly among the A/B loads: the last of n bias commands comes 1/n before
             # the end of the load unit's run
             run = load.free - load_start
             bias_span.end = max(bias_span.end,
                                 load_start + run * (1 - 1 / max(bias_commands, 1)))
+        if store_commands > 0:
+            if load_span is not None:
+                self.behind(self.store, load, load_span, load.free - load_start, store_commands,
+                            True)
+            if computed is not None:
+                self.behind(self.store, self.compute, *computed, store_commands, True)
+        if computed is not None and load_commands > 0:
+            self.behind(load, self.compute, *computed, load_commands, load_pieces > 1)
         passed, bound = issued + (2 * pairs + commands_given), "issue"
         for unit in self.units:
-            # (a unit given nothing in this segment keeps its cached entry_free())
-            free = unit.close_segment() if unit.given else unit.entry
+            # (a unit given nothing in this segment keeps its entry_free(), cached)
+            free = (unit.close_segment(unit is not load or load_pieces > 1) if unit.given
+                    else unit.entry_free())
             if free > passed:
                 passed, bound = free, unit.name
         self.held[bound] += passed - issued
@@ -440,26 +452,27 @@ class _Schedule:
         issued = 0.0
         for s in range(steps):
             pairs = int(c.pairs[s])
-            # (lo, hi, kind, step, work, commands): spread over pairs [lo, hi), or at slot lo.
+            # (lo, hi, kind, step, work, commands, profile): spread over pairs [lo, hi), or at
+            # slot lo.
             placed = []
             if s == 0:
-                placed += self._prologue(ab_work[0], ab_commands[0], group)
+                placed += self._prologue(group)
             stores_end = pairs // 2
             if s > 0 and c.last_k[s - 1]:
                 first = min(delay, pairs)
                 stores_end = max(first, stores_end)
                 placed.append((first, stores_end, "stores", s - 1, self.work["stores"][s - 1],
-                               float(c.stores.commands[s - 1])))
+                               float(c.stores.commands[s - 1]), None))
             if s + 1 < steps:
                 placed.append((stores_end, pairs, "bias", s + 1, self.work["bias"][s + 1],
-                               float(c.bias.commands[s + 1])))
+                               float(c.bias.commands[s + 1]), None))
                 placed.append((min(delay, pairs // 4), pairs, "ab", s + 1, ab_work[s + 1],
-                               ab_commands[s + 1]))
+                               ab_commands[s + 1], self.load_profile(s + 1)))
             issued = self._walk(issued, s, pairs, placed)
         last = steps - 1
         if c.last_k[last]:
             issued = self.segment(issued, 0, [("stores", last, self.work["stores"][last],
-                                               float(c.stores.commands[last]))])
+                                               float(c.stores.commands[last]), None)])
         p = self.params
         compute_end = self.spans["compute"][last].done()
         end = max(self.store.free + p.write_latency + p.write_overhead, compute_end,
@@ -473,26 +486,52 @@ class _Schedule:
             store=self.totals["store"], issue=self.totals["issue"],
             bound=next(k for k, v in self.held.items() if v == steady))
 
-    def _prologue(self, ab_work: float, ab_commands: float, group: int) -> list[tuple]:
+    def load_profile(self, step: int) -> Profile | None:
+        """The profile of the step's A/B commands (`load_profile.step_profile`): the stream
+        spreads the commands evenly over pairs, not their work."""
+        c = self.c
+        key = (c.a.commands[step], c.b.commands[step], c.blocks_k[step], *self.a_groups[step],
+               self.work["b"][step])
+        if key not in self.profiles:
+            n_a, n_b, bk, a_full, a_last, w_b = key
+            self.profiles[key] = step_profile(n_a, n_b, bk, self.cfg.max_block_len, a_full,
+                                              a_last, w_b)
+        return self.profiles[key]
+
+    def _prologue(self, group: int) -> list[tuple]:
         """Step 0's own loads: the bias and the first k-group (OS: every k-group) before any
-        compute, each later k-group over the first half of the computes of the group before."""
+        compute, each later k-group over the first half of the computes of the group before.
+        A group's A MVINs come before its B MVIN2s: placed before the computes, they are two
+        runs of the load unit, so the commands the load queue holds last are the group's B
+        loads (in the 7x7 stem and 5x5 layers on DIM 4, 4-row MVIN2s bound by the read
+        latency, which hold the front end until nearly the end of the group)."""
         c = self.c
         bk = int(c.blocks_k[0])
         groups = -(-bk // group)
         ahead = 1 if self.ws else groups
-        placed = [(0, 0, "bias", 0, self.work["bias"][0], float(c.bias.commands[0]))]
-        share = min(bk, ahead * group) / bk
-        placed.append((0, 0, "ab", 0, ab_work * share, ab_commands * share))
+        placed = [(0, 0, "bias", 0, self.work["bias"][0], float(c.bias.commands[0]), None)]
+        b_work = self.work["b"][0]
+        a_commands = c.a.commands[0] / groups      # each group: one MVIN per row block
+        b_commands = c.b.commands[0] / bk          # per k-block
+        a_full, a_last = self.a_groups[0] if a_commands else (0.0, 0.0)
         group_pairs = group * int(c.blocks_i[0]) * int(c.blocks_j[0])
-        for n in range(ahead, groups):
-            lo, hi = (n - 1) * group_pairs, n * group_pairs
-            share = (min(bk, (n + 1) * group) - n * group) / bk
-            placed.append((lo, (lo + hi) // 2, "ab", 0, ab_work * share, ab_commands * share))
+        for n in range(groups):
+            blocks = min(bk, (n + 1) * group) - n * group
+            a = ("ab", 0, a_last if n == groups - 1 else a_full, a_commands, None)
+            b = ("ab", 0, b_work * blocks / bk, b_commands * blocks, None)
+            if n < ahead:
+                placed += [(0, 0, *a), (0, 0, *b)]
+            else:
+                lo, hi = (n - 1) * group_pairs, n * group_pairs
+                work, commands = a[2] + b[2], a[3] + b[3]
+                profile = ([0.0, a[3] / commands, 1.0], [0.0, a[2] / max(work, 1e-9), 1.0])
+                placed.append((lo, (lo + hi) // 2, "ab", 0, work, commands, profile))
         return placed
 
     def _walk(self, issued: float, s: int, pairs: int, placed: list[tuple]) -> float:
         """The segments of step s in stream order: at each boundary the commands placed at that
-        slot, then the pairs up to the next boundary with their share of every spread stream."""
+        slot, then the pairs up to the next boundary with their share of every spread stream
+        (by its profile, `load_profile`, where it has one)."""
         bounds = sorted({0, pairs, *(p[0] for p in placed), *(p[1] for p in placed)})
         at_slot = [p for p in placed if p[0] == p[1] and p[5] > 0]
         spread = [p for p in placed if p[0] < p[1] and p[5] > 0]
@@ -500,14 +539,24 @@ class _Schedule:
         for index, lo in enumerate(bounds):
             for p in at_slot:
                 if p[0] == lo:
-                    issued = self.segment(issued, 0, [p[2:]])
+                    issued = self.segment(issued, 0, [p[2:6] + (None,)])
             if index + 1 == len(bounds):
                 break
             hi = bounds[index + 1]
-            pieces = [("compute", s, execute * (hi - lo) / pairs, float(hi - lo))]
-            for p_lo, p_hi, kind, step, work, commands in spread:
+            pieces = [("compute", s, execute * (hi - lo) / pairs, float(hi - lo), None)]
+            for p_lo, p_hi, kind, step, work, commands, profile in spread:
                 if p_lo <= lo and hi <= p_hi:
-                    share = (hi - lo) / (p_hi - p_lo)
-                    pieces.append((kind, step, work * share, commands * share))
+                    f_lo, f_hi = (lo - p_lo) / (p_hi - p_lo), (hi - p_lo) / (p_hi - p_lo)
+                    if profile is None:
+                        pieces.append((kind, step, work * (f_hi - f_lo),
+                                       commands * (f_hi - f_lo), None))
+                        continue
+                    key = (id(profile), f_lo, f_hi, work, commands)
+                    cut = self.cuts.get(key)
+                    if cut is None:
+                        runs = profile_runs(profile, f_lo, f_hi, work, commands,
+                                            self.load.capacity)
+                        cut = self.cuts[key] = (sum(r[0] for r in runs), runs)
+                    pieces.append((kind, step, cut[0], commands * (f_hi - f_lo), cut[1]))
             issued = self.segment(issued, hi - lo, pieces, after=pairs - hi)
         return issued

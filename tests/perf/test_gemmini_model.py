@@ -17,8 +17,10 @@ from gemmini_gen.perf import (ConvShape, GemminiModel, GemminiModelParams, Layer
 from gemmini_gen.perf.dma_traffic import BusGeometry, stream_costs
 from gemmini_gen.perf.estimate import ModelError
 from gemmini_gen.perf.gemmini_model import layer_work
-from gemmini_gen.perf.pipeline_timing import (NEVER, STAGES, MeshTiming, _Unit, channel_limits,
-                                              load_window, mesh_timing)
+from gemmini_gen.perf.load_profile import a_group_work, profile_runs, step_profile
+from gemmini_gen.perf.pipeline_timing import NEVER, _Unit
+from gemmini_gen.perf.unit_limits import (STAGES, WRITE_TURNAROUND, MeshTiming, channel_limits,
+                                          load_window, mesh_timing)
 from gemmini_gen.perf.step_costs import Transfers
 from gemmini_gen.tiling import plan_matmul
 
@@ -166,6 +168,50 @@ def test_short_loads_are_bound_by_the_command_window():
     limits = dict(zip(STAGES, channel_limits(bias, 40, 2, 16, (4, 2))[:, 0]))
     assert limits == {"beats": 8, "rows": 32, "requests": 16, "slots": 21.5, "window": 94}
     assert channel_limits(bias, 40, 2, 16).max() == 32        # without the window: the rows
+
+
+def test_store_rows_are_bound_by_the_writers_w_channel():
+    # 8 rows of 2 beats (one burst each): the writer holds two rows' beats and a row's beats
+    # start 4 cycles after the row two ahead ended -> 3 cycles a row, (16 + 4 * 8) / 2 = 24, more
+    # than the 16 beats or (8 * (40 + 2) + 16) / 16 = 22 cycles of burst slots; rows of 4 beats
+    # keep the W channel busy (32 beats, max(4, (4 + 4) / 2) a row).
+    eights = np.array([8])
+    two_beats = Transfers(commands=eights, requests=eights, beats=2 * eights, bursts=eights,
+                          rows=eights)
+    limits = dict(zip(STAGES, channel_limits(two_beats, 40, 2, 16, None, WRITE_TURNAROUND)[:, 0]))
+    assert limits == {"beats": 24, "rows": 8, "requests": 16, "slots": 22}
+    four_beats = Transfers(commands=eights, requests=eights, beats=4 * eights, bursts=eights,
+                           rows=eights)
+    assert channel_limits(four_beats, 40, 2, 16, None, WRITE_TURNAROUND)[0, 0] == 32
+    assert channel_limits(two_beats, 40, 2, 16)[0, 0] == 16     # without it: the beats
+
+
+def test_a_narrow_last_k_group_is_bound_by_its_commands():
+    # A step's A MVINs: 2 k-groups of 16 blocks and a last one of 5 (37 blocks, 3 MVINs a
+    # group).  Of all of them: 1184 rows, 120 cycles of requests, 600 of the command window.
+    # A full group takes its 16/37 of the rows (512), the last its third of the window (200),
+    # more than its 5/37 of the rows (160).
+    limits = np.array([[600.0], [1184.0], [120.0], [200.0], [600.0]])
+    full, last = a_group_work(limits, np.array([37]), 16)
+    assert (full[0], last[0]) == pytest.approx((512, 200))
+
+
+def test_a_stream_is_cut_into_runs_of_its_profile():
+    # 2 k-groups of 2 A MVINs (40 cycles of work each) then 1 B MVIN2 (10 each): the commands
+    # are spread evenly over the pairs, their work is not.
+    profile = step_profile(4, 2, 2, 1, 40.0, 40.0, 20.0)
+    commands, work = profile
+    assert commands == pytest.approx([0, 1 / 3, 1 / 2, 5 / 6, 1])
+    assert work == pytest.approx([0, 0.4, 0.5, 0.9, 1])
+    assert step_profile(4, 0, 2, 1, 40.0, 40.0, 0.0) is None      # even: no profile
+    # A queue of 3 entries waits for the last 3 of its commands: one run for the first three,
+    # then the runs of the last three, cut where the work per command changes.
+    runs = profile_runs(profile, 0.0, 1.0, work=100, commands=6, tail=3)
+    assert [r[1] for r in runs] == pytest.approx([3, 2, 1])
+    assert [r[0] for r in runs] == pytest.approx([50, 40, 10])
+    # the first half alone: group 0
+    [(a_work, a_commands), (b_work, b_commands)] = profile_runs(profile, 0.0, 0.5, 100, 6, 8)
+    assert (a_work, a_commands, b_work, b_commands) == pytest.approx((40, 2, 10, 1))
 
 
 def test_queue_entries_free_as_commands_complete():
