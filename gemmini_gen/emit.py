@@ -35,11 +35,12 @@ from amaranth.hdl import Const, ValueCastable
 from amaranth.lib import wiring
 
 from .config import ConfigError, GemminiConfig
+from .forked import call_forked
 from .header import render_params_header
 from .software import render_isa_header
 
-__all__ = ["DEFAULT_TOP", "LINT_WAIVERS", "TOPS", "build_top", "convert", "lint", "manifest",
-           "tool_versions", "write_design"]
+__all__ = ["DEFAULT_TOP", "LINT_WAIVERS", "TOPS", "build_top", "convert", "convert_built", "lint",
+           "manifest", "tool_versions", "write_design"]
 
 
 def _mesh_top(config: GemminiConfig):
@@ -58,13 +59,16 @@ TOPS: dict[str, Callable[[GemminiConfig], wiring.Component]] = {
 DEFAULT_TOP = "accelerator"
 
 
-def build_top(config: GemminiConfig, top: str = DEFAULT_TOP) -> wiring.Component:
-    """The component for top `top` of `config`."""
+def _factory(top: str) -> Callable[[GemminiConfig], wiring.Component]:
     try:
-        factory = TOPS[top]
+        return TOPS[top]
     except KeyError:
         raise ConfigError(f"unknown top {top!r} (choose from {', '.join(TOPS)})") from None
-    return factory(config)
+
+
+def build_top(config: GemminiConfig, top: str = DEFAULT_TOP) -> wiring.Component:
+    """The component for top `top` of `config`."""
+    return _factory(top)(config)
 
 
 def _ports(component: wiring.Component) -> dict:
@@ -96,9 +100,9 @@ def _without_cyclic_gc():
             gc.enable()
 
 
-def convert(top: wiring.Component, name: str) -> str:
-    """Verilog of `top` as module `name`, followed by the modules it instantiates (components
-    are converted; a module given as a string is Verilog text, appended as it is)."""
+def _rtlil(top: wiring.Component, name: str) -> tuple[str, str]:
+    """RTLIL of `top` as module `name` and of the components it instantiates, and the Verilog
+    text of the modules it instantiates as text."""
     modules = getattr(top, "verilog_modules", dict)()
     if name in modules:
         raise ValueError(f"top name {name!r} clashes with an instantiated module")
@@ -108,9 +112,36 @@ def convert(top: wiring.Component, name: str) -> str:
                   for module, component in sorted(modules.items())
                   if not isinstance(component, str)]
     texts = [text for _, text in sorted(modules.items()) if isinstance(text, str)]
+    return "".join(parts), "".join(texts)
+
+
+def _verilog(rtlil_text: str, verilog_texts: str) -> str:
     # One Yosys run for all modules (each run costs ~0.3 s of start-up).  This is the function
     # `verilog.convert` itself uses after `rtlil.convert`.
-    return verilog._convert_rtlil_text("".join(parts), strip_internal_attrs=True) + "".join(texts)
+    return verilog._convert_rtlil_text(rtlil_text, strip_internal_attrs=True) + verilog_texts
+
+
+def convert(top: wiring.Component, name: str) -> str:
+    """Verilog of `top` as module `name`, followed by the modules it instantiates (components
+    are converted; a module given as a string is Verilog text, appended as it is)."""
+    return _verilog(*_rtlil(top, name))
+
+
+def convert_built(build: Callable[[], wiring.Component], name: str,
+                  inspect: Callable[[wiring.Component], object] = lambda top: None
+                  ) -> tuple[str, object]:
+    """`convert` of the component ``build()`` makes, and ``inspect(component)`` (anything that
+    pickles, e.g. timing properties or a wrapper's text).
+
+    The component is built and converted in a forked child process (`gemmini_gen.forked`), so
+    that this process never holds Amaranth's netlists: freeing them takes a full garbage
+    collection (DIM 16: 1.4 million objects, 0.3-0.4 s), the child's exit does not.  Yosys then
+    runs from this process as in `convert`."""
+    def work():
+        top = build()
+        return _rtlil(top, name), inspect(top)
+    (rtlil_text, verilog_texts), info = call_forked(work)
+    return _verilog(rtlil_text, verilog_texts), info
 
 
 #: Verilator warning classes that `lint` waives: all stem from how Yosys writes Amaranth designs
@@ -156,9 +187,9 @@ def _timing(component) -> dict[str, int]:
     return {n: getattr(component, n) for n in names if hasattr(component, n)}
 
 
-def manifest(config: GemminiConfig, top: str, component: wiring.Component, verilog_file: str,
+def manifest(config: GemminiConfig, top: str, timing: dict[str, int], verilog_file: str,
              verilog_text: str) -> dict:
-    """The content of ``config.json``."""
+    """The content of ``config.json`` (`timing`: the top's timing properties, `_timing`)."""
     return {
         "config": config.to_dict(),
         "derived": config.derived(),
@@ -166,7 +197,7 @@ def manifest(config: GemminiConfig, top: str, component: wiring.Component, veril
         "top": top,
         "verilog": {"file": verilog_file,
                     "sha256": hashlib.sha256(verilog_text.encode()).hexdigest()},
-        "timing": _timing(component),
+        "timing": timing,
         "tools": tool_versions(),
     }
 
@@ -178,10 +209,10 @@ def write_design(config: GemminiConfig, out_dir: str | Path, *, top: str = DEFAU
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"output path {out_dir} exists and is not a directory")
-    component = build_top(config, top)
+    factory = _factory(top)
     verilog_file = f"{top}.v"
-    verilog_text = convert(component, top)
-    info = manifest(config, top, component, verilog_file, verilog_text)
+    verilog_text, timing = convert_built(lambda: factory(config), top, _timing)
+    info = manifest(config, top, timing, verilog_file, verilog_text)
     files = {verilog_file: verilog_text, "gemmini_params.h": render_params_header(config),
              "gemmini.h": render_isa_header(), "config.json": json.dumps(info, indent=2) + "\n"}
 

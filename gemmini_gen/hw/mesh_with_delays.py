@@ -32,8 +32,9 @@ from amaranth.lib.wiring import In, Out
 from ..config import GemminiConfig
 from .mesh import Mesh
 from .pe import PE_CONTROL, ArrayWidths, sign_extend
+from .hierarchy import place_interface
 from .pipeline import delayed, skewed
-from .transposer import TransposingBuffer
+from .transposer import TransposingBuffer, buffer_module_name, buffer_signature
 
 __all__ = ["MeshWithDelays", "NUM_SLOTS", "block_control_layout", "feed_layout", "result_layout"]
 
@@ -83,6 +84,11 @@ class MeshWithDelays(wiring.Component):
             raise ValueError(f"tag_shape must be at least one bit wide, got {tag_shape!r}")
         self.tag_shape = tag_shape
         self.mesh = Mesh(config, cells=cells, module_prefix=module_prefix)
+        # The operand buffers: A is transposable in every dataflow, X where OS runs, P where WS
+        # runs.  With ``cells="instance"`` each kind is converted once and instantiated.
+        w = self.widths
+        self._buffer_kinds = {"a": True, "x": w.has_os, "p": w.has_ws}
+        self._buffers_as_instances = cells == "instance"
         super().__init__({
             "feed": In(stream.Signature(feed_layout(config, tag_shape))),
             "result": Out(stream.Signature(result_layout(config, tag_shape), always_ready=True)),
@@ -121,7 +127,27 @@ class MeshWithDelays(wiring.Component):
 
     def verilog_modules(self) -> dict[str, wiring.Component]:
         """Separately converted modules this design instantiates (see `hierarchy`)."""
-        return self.mesh.verilog_modules()
+        modules = dict(self.mesh.verilog_modules())
+        if self._buffers_as_instances:
+            for transposable in set(self._buffer_kinds.values()):
+                buffer = self._buffer(transposable)
+                modules[buffer.module_name] = buffer
+        return modules
+
+    def _buffer(self, transposable: bool) -> TransposingBuffer:
+        return TransposingBuffer(self.config.dim, signed(self.widths.input), NUM_SLOTS,
+                                 transposable=transposable)
+
+    def _place_buffer(self, m: Module, operand: str):
+        """The operand buffer of `operand` ("a", "x" or "p"), inline or as an instance of the
+        module `verilog_modules` lists for its kind."""
+        transposable = self._buffer_kinds[operand]
+        shape = (self.config.dim, signed(self.widths.input), NUM_SLOTS)
+        module_name = (buffer_module_name(*shape, transposable) if self._buffers_as_instances
+                       else None)
+        return place_interface(m, f"{operand}_buffer", buffer_signature(*shape),
+                               module_name=module_name,
+                               build=lambda: self._buffer(transposable))
 
     # ------------------------------------------------------------------------------------------
     def elaborate(self, platform):
@@ -131,11 +157,7 @@ class MeshWithDelays(wiring.Component):
         m = Module()
         m.submodules.mesh = mesh = self.mesh
         elem = signed(w.input)
-        m.submodules.a_buffer = a_buf = TransposingBuffer(D, elem, NUM_SLOTS)
-        m.submodules.x_buffer = x_buf = TransposingBuffer(D, elem, NUM_SLOTS,
-                                                          transposable=w.has_os)
-        m.submodules.p_buffer = p_buf = TransposingBuffer(D, elem, NUM_SLOTS,
-                                                          transposable=w.has_ws)
+        a_buf, x_buf, p_buf = (self._place_buffer(m, operand) for operand in "axp")
         # What the sequencers remember about a block: its effective dataflow, flip and tag.
         block_layout = data.StructLayout({"os": 1, "flip": 1, "tag": self.tag_shape})
 

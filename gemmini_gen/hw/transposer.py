@@ -21,7 +21,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["TransposingBuffer", "rotated"]
+__all__ = ["TransposingBuffer", "buffer_module_name", "buffer_signature", "rotated"]
 
 
 def rotated(m: Module, values, amount, *, right: bool, name: str):
@@ -38,6 +38,23 @@ def rotated(m: Module, values, amount, *, right: bool, name: str):
         m.d.comb += nxt.eq(Mux(amount[s], turned, stage))
         stage = nxt
     return data.View(layout, stage)
+
+
+def buffer_signature(dim: int, elem_shape, slots: int) -> wiring.Signature:
+    """The ports of a `TransposingBuffer` (the same with and without `transposable`)."""
+    row = data.ArrayLayout(elem_shape, dim)        # also rejects an invalid elem_shape
+    address = {"slot": range(slots), "row": range(dim)}
+    return wiring.Signature({
+        "write": In(data.StructLayout({"en": 1, **address, "transpose": 1, "data": row})),
+        "read": In(data.StructLayout(address)),
+        "read_data": Out(row),
+    })
+
+
+def buffer_module_name(dim: int, elem_shape, slots: int, transposable: bool) -> str:
+    """The Verilog module name of a `TransposingBuffer` with these parameters."""
+    width = data.ArrayLayout(elem_shape, 1).size
+    return f"gemmini_operand_buffer_d{dim}_w{width}_s{slots}_{'t' if transposable else 'rows'}"
 
 
 class TransposingBuffer(wiring.Component):
@@ -57,13 +74,12 @@ class TransposingBuffer(wiring.Component):
             raise ValueError(f"slots must be a positive integer, got {slots!r}")
         self.dim, self.slots, self.transposable = dim, slots, transposable
         self.elem_shape = elem_shape
-        row = data.ArrayLayout(elem_shape, dim)        # also rejects an invalid elem_shape
-        address = {"slot": range(slots), "row": range(dim)}
-        super().__init__({
-            "write": In(data.StructLayout({"en": 1, **address, "transpose": 1, "data": row})),
-            "read": In(data.StructLayout(address)),
-            "read_data": Out(row),
-        })
+        super().__init__(buffer_signature(dim, elem_shape, slots))
+
+    @property
+    def module_name(self) -> str:
+        """Name of this buffer's Verilog module when converted on its own."""
+        return buffer_module_name(self.dim, self.elem_shape, self.slots, self.transposable)
 
     def elaborate(self, platform):
         m = Module()

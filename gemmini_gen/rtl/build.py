@@ -112,13 +112,14 @@ def _build_locked(cfg: GemminiConfig, params, waves: bool, src_dir: Path) -> Sim
     top_v, wrapper_v = src_dir / f"{TOP}.v", src_dir / f"{CLOCKED_TOP}.v"
     emit_seconds = 0.0
     if not (top_v.exists() and wrapper_v.exists()):
-        from ..emit import convert
+        from ..emit import convert_built
         from .harness import AcceleratorHarness
 
         start = time.monotonic()
-        harness = AcceleratorHarness(cfg, params)
-        _write(top_v, convert(harness, TOP))
-        _write(wrapper_v, clocked_wrapper(harness))
+        top_text, wrapper_text = convert_built(lambda: AcceleratorHarness(cfg, params), TOP,
+                                               clocked_wrapper)
+        _write(top_v, top_text)
+        _write(wrapper_v, wrapper_text)
         emit_seconds = time.monotonic() - start
     storage_v = write_storage_verilog(src_dir)
     if params.external:
