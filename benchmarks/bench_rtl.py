@@ -76,7 +76,8 @@ def build_timing(cfg, params) -> None:
                 print(f"build {label}: {total:.1f} s wall (Verilog emit {sim.emit_seconds:.1f} s, "
                       f"Verilator {sim.verilate_seconds:.1f} s, C++ compile and link "
                       f"{sim.build_seconds - sim.verilate_seconds:.1f} s); CPU {own:.1f} s in "
-                      f"Python, {tools:.1f} s in Verilator and the compiler; load average "
+                      f"this process, {tools:.1f} s in child processes (the forked Verilog "
+                      f"conversion, Yosys, Verilator, the compiler); load average "
                       f"{os.getloadavg()[0]:.1f}")
                 start = time.monotonic()
                 again = harness_build(cfg, params)
