@@ -31,7 +31,8 @@ segment every unit works through its share at its own rate:
   cannot hide the read latency; its commands are complete a read latency (+ `load_lag`) after
   the unit has issued them.  Interleaved A/B and bias MVINs share its stages; a response waits
   at the unit while its local rows are written (a bias row: DIM of them), and the read data of
-  every burst in flight waits with it;
+  every burst in flight waits with it -- for all but one of its rows beyond the beats of the
+  response behind it (the RTL's `read_stalled` counter, loads-only programs on DIM 4);
 * the execute unit needs DIM cycles per pair, plus the cycles bank conflicts add; its results
   are complete `MeshWithDelays`' latency + DIM + the accumulator latency later;
 * the store unit needs, for a set of MVOUTs, the slowest of its write beats (the DMA writer's W
@@ -46,7 +47,8 @@ than the last load plus the pairs that need it; the stores of a C tile trail its
 bias trails the stores of the tile that last used its accumulator half; loads into a scratchpad
 slot wait for the computes of the step that last read it.  Where a step's computes overlap the
 loading of its own bias, both write the same accumulator bank and the computes' results win: the
-load unit loses the cycles the execute unit writes.  The program ends when the last store's write
+load unit loses the cycles the execute unit writes (in WS, those of the first k sweep's pairs: the
+later sweeps come after the last bias row).  The program ends when the last store's write
 response is back (`program_overhead` covers the configuration commands and the end detection).
 """
 
@@ -61,7 +63,8 @@ from ..config import GemminiConfig
 from .load_profile import Profile, a_group_work, profile_runs, step_profile
 from .model_params import GemminiModelParams
 from .step_costs import StepCosts
-from .unit_limits import SLOTS, WRITE_TURNAROUND, channel_limits, load_window, mesh_timing
+from .unit_limits import (SLOTS, WRITE_TURNAROUND, channel_limits, load_window, mesh_timing,
+                          read_responses)
 
 __all__ = ["LayerTiming", "layer_timing"]
 
@@ -202,9 +205,6 @@ class _Schedule:
                   "bias": channel_limits(costs.bias, *read),
                   "stores": channel_limits(costs.stores, *write)}
         work = {kind: limit.max(axis=0) for kind, limit in limits.items()}
-        # local rows beyond the data beats: cycles a read response waits at the load unit
-        response_wait = {k: np.maximum(0, t.rows - t.beats).astype(float)
-                         for k, t in (("a", costs.a), ("b", costs.b), ("bias", costs.bias))}
         execute = (mesh.block_cycles * costs.pairs + costs.conflict_cycles).astype(float)
         self.ex_lag = (mesh.latency_ws if ws else mesh.latency_os) + cfg.dim + cfg.acc_latency
         results = costs.pairs if ws else costs.blocks_i * costs.blocks_j    # blocks written
@@ -218,12 +218,12 @@ class _Schedule:
         work["a"] = np.where(costs.a.commands > 0, (groups - 1) * a_full + a_last, 0.0)
         self.a_groups = list(zip(a_full.tolist(), a_last.tolist()))
         ab_work = work["a"] + work["b"]
-        # Stage limits of all of a step's A/B ("ab") or bias loads, with the cycles read
-        # responses wait at the load unit counted in the burst slots (`overlap_loads`).
+        # Stage limits of all of a step's A/B ("ab") or bias loads, and their read responses
+        # (`overlap_loads`: the R-channel stalls of a mix).
         ab_limits = limits["a"] + limits["b"]
-        ab_limits[SLOTS] += response_wait["a"] + response_wait["b"]
-        bias_limits = limits["bias"].copy()
-        bias_limits[SLOTS] += response_wait["bias"]
+        bias_limits = limits["bias"]
+        self.responses = {"ab": read_responses(costs.a, costs.b),
+                          "bias": read_responses(costs.bias)}
         # The schedule reads these one step at a time, thousands of times per layer: as Python
         # numbers, not numpy scalars (several times cheaper each).
         self.c = _as_lists(costs)
@@ -234,6 +234,9 @@ class _Schedule:
         self.work["ab"] = self.ab_work
         self.execute = execute.tolist()
         self.acc_write_share = acc_write_share.tolist()
+        # WS: how long the first k sweep's pairs take (`bias_conflict`)
+        self.first_sweep = ((costs.blocks_i * costs.blocks_j * execute / costs.pairs).tolist()
+                            if ws else None)
         self.ld_lag = params.read_latency + params.load_lag
         self.load = _Unit("load", cfg.rs_entries_ld, self.ld_lag)
         self.compute = _Unit("compute", cfg.rs_entries_ex, self.ex_lag)
@@ -313,20 +316,41 @@ class _Schedule:
         limits -- less than their separate times added where they are bound by different stages
         (a bias by its command window, A by its burst slots) -- except that the read data stalls
         (R channel, every burst in flight) while a response waits for its local rows to be
-        written, which the burst slots of the mix pay for.  Scales the load pieces' work."""
+        written (`unit_limits.read_responses`: within a command, and across the mix's
+        commands, interleaved at random), which the burst slots of the mix pay for.  Scales
+        the load pieces' work."""
         loads = [p for p in pieces if (p[0] == "ab" or p[0] == "bias") and p[2] > 0]
         if len(loads) < 2:
             return pieces
-        separate = 0
+        separate = 0.0
         together = None
+        shares = []
         for kind, step, work, _, _ in loads:
             separate += work
             share = work / self.work[kind][step]
+            shares.append(share)
             limits = self.load_limits[kind][step]
             if together is None:
                 together = [limit * share for limit in limits]
             else:
                 together = [t + limit * share for t, limit in zip(together, limits)]
+        if max(together) >= separate:   # no overlap, whatever the stalls
+            return pieces
+        mix = []                # (commands, local rows per response less one, beats)
+        stall = mix_commands = 0.0      # stall: cycles the R channel stalls
+        for (kind, step, _, _, _), share in zip(loads, shares):
+            within, n, rows, beats = self.responses[kind][step]
+            mix.append((share * n, rows, beats))
+            mix_commands += share * n
+            stall += share * within
+        cross = 0.0             # a command's last response, followed by any command's first
+        for n, rows, _ in mix:
+            for n_next, _, beats in mix:
+                if rows > beats:
+                    cross += n * n_next * (rows - beats)
+        if cross:
+            stall += cross / mix_commands
+        together[SLOTS] += stall
         factor = min(1.0, max(together) / separate)
         if factor == 1.0:
             return pieces
@@ -338,10 +362,16 @@ class _Schedule:
     def bias_conflict(self, step: int, start: float, end: float) -> None:
         """The step's computes running [start, end) while its own bias is still being loaded:
         both write the same accumulator bank, and the execute unit's results go first, so the
-        bias rows -- and the load unit behind them -- wait for the computes' writes."""
+        bias rows -- and the load unit behind them -- wait for the computes' writes.  In WS only
+        the pairs of the first k sweep can: it writes every block of the C tile, each pair after
+        the bias of its rows (the reservation station orders them), so the later sweeps start
+        after the last bias row (`dw5x5` on `small`: the RTL's load unit busy 59 cycles longer
+        in WS than in OS, the model had 440 more cycles lost to this in WS)."""
         bias = self.spans["bias"][step]
-        if bias.start is None:
+        if bias.start is None or bias.end + self.ld_lag <= start:
             return
+        if self.first_sweep is not None:
+            end = min(end, self.spans["compute"][step].start + self.first_sweep[step])
         overlap = min(bias.end + self.ld_lag, end) - max(bias.start, start)
         if overlap > 0:
             lost = overlap * self.acc_write_share[step]

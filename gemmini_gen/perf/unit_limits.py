@@ -18,7 +18,7 @@ from ..config import GemminiConfig
 from .step_costs import Transfers
 
 __all__ = ["MeshTiming", "STAGES", "WRITE_ROW_BUFFER", "WRITE_TURNAROUND", "channel_limits",
-           "load_window", "mesh_timing"]
+           "load_window", "mesh_timing", "read_responses"]
 
 #: The stages `channel_limits` bounds a DMA unit by (rows of its result, in this order).
 STAGES = ("beats", "rows", "requests", "slots", "window")
@@ -85,3 +85,33 @@ def channel_limits(t: Transfers, latency: float, overhead: float, in_flight: int
         last_rows = t.rows * t.commands / np.maximum(t.requests, 1)
         limits.append((t.requests + t.commands * (latency + tail) + last_rows) / depth)
     return np.stack(limits).astype(float)
+
+
+def read_responses(*streams: Transfers) -> list[tuple[float, float, float, float]]:
+    """Per step, what the read responses of `streams` (given interleaved, as one stream) hold
+    the R channel for (`pipeline_timing`'s `overlap_loads`): (the stall cycles of the responses
+    within their commands, the commands, local rows per response less one, beats per response).
+
+    A response waits at the load unit while its local rows are written, and the R channel stalls
+    behind it for all but one of those rows beyond the beats of the response that follows: within
+    a command that is a response of the same stream, across commands one of any stream of the
+    mix.  Loads-only RTL programs on DIM 4 (a layer's MVINs without its computes; the harness's
+    `read_stalled` counter): A/B streams alone stall R for requests x (rows - beats - 1) cycles
+    (`dw5x5` 510 against 512, `conv3x3` 532 against 520, `dw3x3`'s 3-row, 2-beat A rows 7 in 512
+    requests), `dw3x3`'s A + bias mix for 237 against 247 (the rule, commands interleaved at
+    random).  On DIM 8 the rule gives twice the counter's stalls of a mix (`dw3x3` 2,945 against
+    1,306), but times the mix better than the full rows beyond the beats did."""
+    first, *others = streams
+    requests, commands = first.requests.astype(float), first.commands.astype(float)
+    rows, beats = first.rows.astype(float), first.beats.astype(float)
+    for t in others:
+        requests += t.requests
+        commands += t.commands
+        rows += t.rows
+        beats += t.beats
+    per = np.maximum(requests, 1)
+    rows /= per
+    beats /= per
+    rows -= 1
+    within = (requests - commands) * np.maximum(rows - beats, 0)
+    return list(zip(within.tolist(), commands.tolist(), rows.tolist(), beats.tolist()))

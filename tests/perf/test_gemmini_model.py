@@ -20,7 +20,7 @@ from gemmini_gen.perf.gemmini_model import layer_work
 from gemmini_gen.perf.load_profile import a_group_work, profile_runs, step_profile
 from gemmini_gen.perf.pipeline_timing import NEVER, _Unit
 from gemmini_gen.perf.unit_limits import (STAGES, WRITE_TURNAROUND, MeshTiming, channel_limits,
-                                          load_window, mesh_timing)
+                                          load_window, mesh_timing, read_responses)
 from gemmini_gen.perf.step_costs import Transfers
 from gemmini_gen.tiling import plan_matmul
 
@@ -184,6 +184,23 @@ def test_store_rows_are_bound_by_the_writers_w_channel():
                            rows=eights)
     assert channel_limits(four_beats, 40, 2, 16, None, WRITE_TURNAROUND)[0, 0] == 32
     assert channel_limits(two_beats, 40, 2, 16)[0, 0] == 16     # without it: the beats
+
+
+def test_read_responses_stall_for_their_rows_beyond_the_next_beats_less_one():
+    # A: 2 MVINs of 4 requests, each request 7 local rows from 4 beats -> within a command 3
+    # responses follow one of their own: 2 * 3 * (7 - 1 - 4) = 12 stall cycles; a bias MVIN3:
+    # 1 request of 16 rows from 4 beats, nothing within.  As one stream, A/B of 2 + 2 MVINs
+    # (B: 2 requests of 1 row, 1 beat) average their responses: 10 requests of 5.8 rows from 3.4
+    # beats, (10 - 4) * (5.8 - 1 - 3.4) = 8.4.
+    a = Transfers(commands=np.array([2]), requests=np.array([8]), beats=np.array([32]),
+                  bursts=np.array([8]), rows=np.array([56]))
+    bias = Transfers(commands=np.array([3]), requests=np.array([3]), beats=np.array([12]),
+                     bursts=np.array([3]), rows=np.array([48]))
+    b = Transfers(commands=np.array([2]), requests=np.array([2]), beats=np.array([2]),
+                  bursts=np.array([2]), rows=np.array([2]))
+    assert read_responses(a) == [(12.0, 2.0, 6.0, 4.0)]
+    assert read_responses(bias) == [(0.0, 3.0, 15.0, 4.0)]
+    assert read_responses(a, b) == [pytest.approx((8.4, 4.0, 4.8, 3.4))]
 
 
 def test_a_narrow_last_k_group_is_bound_by_its_commands():
