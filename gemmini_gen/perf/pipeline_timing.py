@@ -63,8 +63,8 @@ from ..config import GemminiConfig
 from .load_profile import Profile, a_group_work, profile_runs, step_profile
 from .model_params import GemminiModelParams
 from .step_costs import StepCosts
-from .unit_limits import (SLOTS, WRITE_TURNAROUND, channel_limits, load_window, mesh_timing,
-                          read_responses)
+from .unit_limits import (SLOTS, WINDOW, WRITE_TURNAROUND, channel_limits, load_window,
+                          mesh_timing, read_responses)
 
 __all__ = ["LayerTiming", "layer_timing"]
 
@@ -317,8 +317,11 @@ class _Schedule:
         (a bias by its command window, A by its burst slots) -- except that the read data stalls
         (R channel, every burst in flight) while a response waits for its local rows to be
         written (`unit_limits.read_responses`: within a command, and across the mix's
-        commands, interleaved at random), which the burst slots of the mix pay for.  Scales
-        the load pieces' work."""
+        commands, interleaved at random), which the burst slots of the mix pay for, and the
+        command window for the stalls across commands: a response waiting behind another
+        command's rows keeps its command in the window (`conv1x1_s2_b` on DIM 16, loads only:
+        slot-bound A and window-bound bias do not overlap on the RTL).  Scales the load
+        pieces' work."""
         loads = [p for p in pieces if (p[0] == "ab" or p[0] == "bias") and p[2] > 0]
         if len(loads) < 2:
             return pieces
@@ -349,8 +352,9 @@ class _Schedule:
                 if rows > beats:
                     cross += n * n_next * (rows - beats)
         if cross:
-            stall += cross / mix_commands
-        together[SLOTS] += stall
+            cross /= mix_commands
+            together[WINDOW] += cross
+        together[SLOTS] += stall + cross
         factor = min(1.0, max(together) / separate)
         if factor == 1.0:
             return pieces

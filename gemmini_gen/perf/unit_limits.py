@@ -23,6 +23,7 @@ __all__ = ["MeshTiming", "STAGES", "WRITE_ROW_BUFFER", "WRITE_TURNAROUND", "chan
 #: The stages `channel_limits` bounds a DMA unit by (rows of its result, in this order).
 STAGES = ("beats", "rows", "requests", "slots", "window")
 SLOTS = STAGES.index("slots")
+WINDOW = STAGES.index("window")
 #: The DMA writer's W channel (`hw.dma.writer`): it holds the beats of two rows (one being sent,
 #: one waiting) and takes the next row's request when one has left; that row's AW reaches the
 #: memory 3 cycles later and its W beats wait for it, so a row's beats start 1 + 3 cycles after
