@@ -48,7 +48,9 @@ bias trails the stores of the tile that last used its accumulator half; loads in
 slot wait for the computes of the step that last read it.  Where a step's computes overlap the
 loading of its own bias, both write the same accumulator bank and the computes' results win: the
 load unit loses the cycles the execute unit writes (in WS, those of the first k sweep's pairs: the
-later sweeps come after the last bias row).  The program ends when the last store's write
+later sweeps come after the last bias row; where the stream gives bias commands after the B the
+first pair needs and they are still out when its results come, the sweep over the row blocks whose
+bias is in, `bias_lockout`).  The program ends when the last store's write
 response is back (`program_overhead` covers the configuration commands and the end detection).
 """
 
@@ -60,10 +62,12 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..config import GemminiConfig
+from .bias_lockout import bias_before_first_b
+from .load_overlap import overlap_loads
 from .load_profile import Profile, a_group_work, profile_runs, step_profile
 from .model_params import GemminiModelParams
 from .step_costs import StepCosts
-from .unit_limits import (SLOTS, WINDOW, WRITE_TURNAROUND, channel_limits, load_window,
+from .unit_limits import (WRITE_TURNAROUND, channel_limits, load_window,
                           mesh_timing, read_responses)
 
 __all__ = ["LayerTiming", "layer_timing"]
@@ -237,6 +241,7 @@ class _Schedule:
         # WS: how long the first k sweep's pairs take (`bias_conflict`)
         self.first_sweep = ((costs.blocks_i * costs.blocks_j * execute / costs.pairs).tolist()
                             if ws else None)
+        self.locked_out: set[int] = set()
         self.ld_lag = params.read_latency + params.load_lag
         self.load = _Unit("load", cfg.rs_entries_ld, self.ld_lag)
         self.compute = _Unit("compute", cfg.rs_entries_ex, self.ex_lag)
@@ -310,59 +315,6 @@ class _Schedule:
         return (first, after_last_load, per_pair, 1 / max(c.bias.commands[step], 1),
                 self.spans["ab"][step], self.spans["bias"][step])
 
-    def overlap_loads(self, pieces: list) -> list:
-        """A segment's A/B and bias MVINs are interleaved in the load unit's pipeline, so each
-        of its stages serves both: together they take the slowest stage of their summed stage
-        limits -- less than their separate times added where they are bound by different stages
-        (a bias by its command window, A by its burst slots) -- except that the read data stalls
-        (R channel, every burst in flight) while a response waits for its local rows to be
-        written (`unit_limits.read_responses`: within a command, and across the mix's
-        commands, interleaved at random), which the burst slots of the mix pay for, and the
-        command window for the stalls across commands: a response waiting behind another
-        command's rows keeps its command in the window (`conv1x1_s2_b` on DIM 16, loads only:
-        slot-bound A and window-bound bias do not overlap on the RTL).  Scales the load
-        pieces' work."""
-        loads = [p for p in pieces if (p[0] == "ab" or p[0] == "bias") and p[2] > 0]
-        if len(loads) < 2:
-            return pieces
-        separate = 0.0
-        together = None
-        shares = []
-        for kind, step, work, _, _ in loads:
-            separate += work
-            share = work / self.work[kind][step]
-            shares.append(share)
-            limits = self.load_limits[kind][step]
-            if together is None:
-                together = [limit * share for limit in limits]
-            else:
-                together = [t + limit * share for t, limit in zip(together, limits)]
-        if max(together) >= separate:   # no overlap, whatever the stalls
-            return pieces
-        mix = []                # (commands, local rows per response less one, beats)
-        stall = mix_commands = 0.0      # stall: cycles the R channel stalls
-        for (kind, step, _, _, _), share in zip(loads, shares):
-            within, n, rows, beats = self.responses[kind][step]
-            mix.append((share * n, rows, beats))
-            mix_commands += share * n
-            stall += share * within
-        cross = 0.0             # a command's last response, followed by any command's first
-        for n, rows, _ in mix:
-            for n_next, _, beats in mix:
-                if rows > beats:
-                    cross += n * n_next * (rows - beats)
-        if cross:
-            cross /= mix_commands
-            together[WINDOW] += cross
-        together[SLOTS] += stall + cross
-        factor = min(1.0, max(together) / separate)
-        if factor == 1.0:
-            return pieces
-        return [(kind, step, work * factor, commands,
-                 runs and [(w * factor, c) for w, c in runs])
-                if kind == "ab" or kind == "bias" else (kind, step, work, commands, runs)
-                for kind, step, work, commands, runs in pieces]
-
     def bias_conflict(self, step: int, start: float, end: float) -> None:
         """The step's computes running [start, end) while its own bias is still being loaded:
         both write the same accumulator bank, and the execute unit's results go first, so the
@@ -370,12 +322,25 @@ class _Schedule:
         the pairs of the first k sweep can: it writes every block of the C tile, each pair after
         the bias of its rows (the reservation station orders them), so the later sweeps start
         after the last bias row (`dw5x5` on `small`: the RTL's load unit busy 59 cycles longer
-        in WS than in OS, the model had 440 more cycles lost to this in WS)."""
+        in WS than in OS, the model had 440 more cycles lost to this in WS).  Where the stream
+        gives some of the bias after the B the first pair needs and they are still out when the
+        sweep's first results come, the sweep writes the row blocks whose bias came before that B
+        without a gap while the next bias row, and the load unit, wait (`bias_lockout`): the
+        load unit loses that part of the sweep, instead."""
         bias = self.spans["bias"][step]
-        if bias.start is None or bias.end + self.ld_lag <= start:
+        if bias.start is None or bias.end + self.ld_lag <= start or step in self.locked_out:
             return
         if self.first_sweep is not None:
-            end = min(end, self.spans["compute"][step].start + self.first_sweep[step])
+            sweep = self.spans["compute"][step].start
+            if start == sweep and bias.end + self.ld_lag > start + self.ex_lag:
+                before = bias_before_first_b(self.c, self.cfg, step)
+                if before is not None:
+                    lost = self.first_sweep[step] / self.c.blocks_j[step] * before
+                    self.locked_out.add(step)
+                    self.load.free += lost
+                    bias.end += lost
+                    return
+            end = min(end, sweep + self.first_sweep[step])
         overlap = min(bias.end + self.ld_lag, end) - max(bias.start, start)
         if overlap > 0:
             lost = overlap * self.acc_write_share[step]
@@ -418,7 +383,8 @@ class _Schedule:
         if load_pieces:
             admitted = max(issued, load.next_entry())
             if load_pieces > 1:
-                pieces = self.overlap_loads(pieces)
+                pieces = overlap_loads(pieces, self.work, self.load_limits,
+                                       self.responses)
         for kind, step, work, commands, runs in pieces:
             commands_given += commands
             span = spans[kind][step]
