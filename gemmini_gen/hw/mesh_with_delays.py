@@ -30,9 +30,9 @@ from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
 from ..config import GemminiConfig
+from .hierarchy import place_interface
 from .mesh import Mesh
 from .pe import PE_CONTROL, ArrayWidths, sign_extend
-from .hierarchy import place_interface
 from .pipeline import delayed, skewed
 from .transposer import TransposingBuffer, buffer_module_name, buffer_signature
 
@@ -71,7 +71,8 @@ class MeshWithDelays(wiring.Component):
     accepted beat's results are still to come).
 
     `tag_shape` is any shape (e.g. a `data.Layout`) of at least one bit.  `cells` and `module_prefix`
-    are passed to `Mesh`.
+    are passed to `Mesh`; with ``cells="instance"`` the three operand buffers are instances of one
+    separately converted module per kind (`verilog_modules`) too.
     """
 
     def __init__(self, config: GemminiConfig, *, tag_shape=unsigned(8), cells: str = "instance",
@@ -134,18 +135,21 @@ class MeshWithDelays(wiring.Component):
                 modules[buffer.module_name] = buffer
         return modules
 
+    @property
+    def _buffer_shape(self) -> tuple:
+        """(dim, element shape, slots) of the operand buffers."""
+        return self.config.dim, signed(self.widths.input), NUM_SLOTS
+
     def _buffer(self, transposable: bool) -> TransposingBuffer:
-        return TransposingBuffer(self.config.dim, signed(self.widths.input), NUM_SLOTS,
-                                 transposable=transposable)
+        return TransposingBuffer(*self._buffer_shape, transposable=transposable)
 
     def _place_buffer(self, m: Module, operand: str):
         """The operand buffer of `operand` ("a", "x" or "p"), inline or as an instance of the
         module `verilog_modules` lists for its kind."""
         transposable = self._buffer_kinds[operand]
-        shape = (self.config.dim, signed(self.widths.input), NUM_SLOTS)
-        module_name = (buffer_module_name(*shape, transposable) if self._buffers_as_instances
-                       else None)
-        return place_interface(m, f"{operand}_buffer", buffer_signature(*shape),
+        module_name = (buffer_module_name(*self._buffer_shape, transposable)
+                       if self._buffers_as_instances else None)
+        return place_interface(m, f"{operand}_buffer", buffer_signature(*self._buffer_shape),
                                module_name=module_name,
                                build=lambda: self._buffer(transposable))
 
