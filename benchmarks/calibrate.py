@@ -11,9 +11,11 @@
    no simulator and uses the stored measurements as they are.
 2. Fits one global `GemminiModelParams` to the calibration set of all targets together: the model
    derives everything that differs between design points (DIM, bus, memories, queues, mesh
-   latency) from the config, so what is left -- the memory latencies, burst slot overheads, when
-   a load or store counts as complete, the program's fixed cost -- is the same hardware everywhere;
-   one fit also keeps the model usable on design points nobody measured (DSE).
+   latency) from the config, so what is left -- the read latency, the read burst's slot overhead,
+   when a load or store counts as complete, the program's fixed cost -- is the same hardware
+   everywhere; one fit also keeps the model usable on design points nobody measured (DSE).  The
+   write path's parameters are measured, not fitted (`model_params.MEASURED`: the memory's
+   write latency and the slot overhead its waveforms show).
 3. Prints every layer's error and, per set and target, the mean and max |error| (markdown), and
    writes the parameters with their provenance (git revision, date, targets, RTL source hash,
    errors) to the shipped file that `gemmini` mode loads by default (unless `--no-write`).
@@ -34,7 +36,7 @@ from gemmini_gen.dse.provenance import git_revision, now_utc
 from gemmini_gen.perf.calibration import CalibrationSample, fit_params
 from gemmini_gen.perf.calibration_layers import TARGETS, calibration_layers, validation_layers
 from gemmini_gen.perf.estimate import ModelError
-from gemmini_gen.perf.model_params import SHIPPED
+from gemmini_gen.perf.model_params import CALIBRATED, SHIPPED, GemminiModelParams
 from gemmini_gen.perf.rtl_measurements import (Measurement, load_measurements, measure_layers,
                                                program_fingerprint, save_measurements)
 
@@ -170,7 +172,11 @@ def main(argv: list[str] | None = None) -> int:
         return [CalibrationSample(m.layer, m.config, m.cycles, m.dataflow)
                 for m in chosen if m.set == set_name]
     start = time.perf_counter()
-    result = fit_params(samples("calibration"), validation=samples("validation"), label="rtl")
+    # the write path's parameters are measured (`model_params.MEASURED`): the memory's write
+    # latency, the default write overhead; the others are fitted
+    result = fit_params(samples("calibration"), validation=samples("validation"),
+                        start=GemminiModelParams(write_latency=LATENCY), fit=CALIBRATED,
+                        label="rtl")
     print(f"fit: {result.evaluations} model evaluations in {time.perf_counter() - start:.1f} s\n")
     print(result.report(), "\n")
     print(markdown(result, args.targets))

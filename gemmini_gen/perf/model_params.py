@@ -5,7 +5,11 @@ Everything the model can derive from the config, the tiler's plan and the hardwa
 queue sizes).  What is left are the timings the RTL alone knows: the memory system's latencies, how
 long a burst holds its in-flight slot, when a load or store counts as complete, and the fixed cost
 of a program.  Calibration (`gemmini_gen.perf.calibration`, `benchmarks/calibrate.py`) fits them
-to RTL cycle counts and saves them as JSON (`save`).
+to RTL cycle counts and saves them as JSON (`save`) -- all but the write path's (`MEASURED`),
+which the RTL's waveforms give exactly: a write burst's response (B) comes the memory's write
+latency after its last beat and 2 + beats + that latency after its address (AW), and its in-flight
+slot takes the next AW one cycle after B (DIM 4, 8 and 16, one-, two- and four-beat bursts), so
+`write_latency` is the memory's and `write_overhead` 3.
 
 `GemminiModelParams.shipped()` are the parameters fitted to the RTL (40-cycle memory) and shipped
 with the package (`params/gemmini_rtl.json`, with its provenance: git revision, date, design
@@ -25,7 +29,7 @@ from pathlib import Path
 
 from .estimate import ModelError
 
-__all__ = ["FITTABLE", "GemminiModelParams", "SHIPPED"]
+__all__ = ["CALIBRATED", "FITTABLE", "GemminiModelParams", "MEASURED", "SHIPPED"]
 
 PROVISIONAL = "provisional: uncalibrated first-principles defaults"
 #: The calibration file shipped with the package.
@@ -40,7 +44,7 @@ class GemminiModelParams:
     write_latency: float = 40       # write burst's last beat (W) -> its response (B)
     read_overhead: float = 2        # cycles a read burst holds its in-flight slot beyond the
                                     # latency and its beats
-    write_overhead: float = 4       # the same for a write burst
+    write_overhead: float = 3       # the same for a write burst (measured: `MEASURED`)
     load_lag: float = 0             # a load is complete this long after its last data arrived
                                     # (and holds its slot of the load unit's command window)
     store_lag: float = 0            # a store is complete this long after the store unit's work
@@ -122,3 +126,8 @@ def _shipped(path: Path) -> GemminiModelParams:
 
 #: The parameters calibration may fit (every numeric field).
 FITTABLE = tuple(f.name for f in fields(GemminiModelParams) if f.name != "calibration")
+#: The parameters the RTL calibration takes as measured, not fitted: the memory's write latency
+#: and the write burst's slot overhead (the module docstring).
+MEASURED = ("write_latency", "write_overhead")
+#: The parameters the RTL calibration fits.
+CALIBRATED = tuple(name for name in FITTABLE if name not in MEASURED)
