@@ -12,6 +12,8 @@ design point into a directory, all or nothing:
 
 Tops are registered in `TOPS` (name -> factory): ``accelerator`` (`Accelerator`, the default: the
 whole machine, docs/accelerator.md) and ``mesh`` (`MeshWithDelays`, the array alone).
+``clock_gating=False`` builds the accelerator without gated clocks (for FPGA flows; the array has
+none either way); the manifest records the choice.
 """
 
 from __future__ import annotations
@@ -43,17 +45,18 @@ __all__ = ["DEFAULT_TOP", "LINT_WAIVERS", "TOPS", "build_top", "convert", "conve
            "manifest", "tool_versions", "write_design"]
 
 
-def _mesh_top(config: GemminiConfig):
+def _mesh_top(config: GemminiConfig, *, clock_gating: bool = True):
     from .hw.mesh_with_delays import MeshWithDelays
-    return MeshWithDelays(config)
+    return MeshWithDelays(config)         # the array has no gated clocks
 
 
-def _accelerator_top(config: GemminiConfig):
+def _accelerator_top(config: GemminiConfig, *, clock_gating: bool = True):
     from .hw.accelerator import Accelerator
-    return Accelerator(config)
+    return Accelerator(config, clock_gating=clock_gating)
 
 
-#: Top-level designs `gemmini-gen --top` can emit: name -> factory(config) -> component.
+#: Top-level designs `gemmini-gen --top` can emit: name -> factory(config, clock_gating=) ->
+#: component.
 TOPS: dict[str, Callable[[GemminiConfig], wiring.Component]] = {
     "accelerator": _accelerator_top, "mesh": _mesh_top}
 DEFAULT_TOP = "accelerator"
@@ -66,9 +69,10 @@ def _factory(top: str) -> Callable[[GemminiConfig], wiring.Component]:
         raise ConfigError(f"unknown top {top!r} (choose from {', '.join(TOPS)})") from None
 
 
-def build_top(config: GemminiConfig, top: str = DEFAULT_TOP) -> wiring.Component:
+def build_top(config: GemminiConfig, top: str = DEFAULT_TOP, *,
+              clock_gating: bool = True) -> wiring.Component:
     """The component for top `top` of `config`."""
-    return _factory(top)(config)
+    return _factory(top)(config, clock_gating=clock_gating)
 
 
 def _ports(component: wiring.Component) -> dict:
@@ -188,13 +192,14 @@ def _timing(component) -> dict[str, int]:
 
 
 def manifest(config: GemminiConfig, top: str, timing: dict[str, int], verilog_file: str,
-             verilog_text: str) -> dict:
+             verilog_text: str, *, clock_gating: bool = True) -> dict:
     """The content of ``config.json`` (`timing`: the top's timing properties, `_timing`)."""
     return {
         "config": config.to_dict(),
         "derived": config.derived(),
         "content_hash": config.content_hash(),
         "top": top,
+        "clock_gating": clock_gating,
         "verilog": {"file": verilog_file,
                     "sha256": hashlib.sha256(verilog_text.encode()).hexdigest()},
         "timing": timing,
@@ -202,7 +207,8 @@ def manifest(config: GemminiConfig, top: str, timing: dict[str, int], verilog_fi
     }
 
 
-def write_design(config: GemminiConfig, out_dir: str | Path, *, top: str = DEFAULT_TOP) -> dict:
+def write_design(config: GemminiConfig, out_dir: str | Path, *, top: str = DEFAULT_TOP,
+                 clock_gating: bool = True) -> dict:
     """Write the Verilog, header and manifest of `config` into `out_dir` (replacing it); return the
     manifest.  Files are written into a temporary sibling directory that is renamed into place at
     the end, so a failure leaves `out_dir` as it was."""
@@ -211,8 +217,9 @@ def write_design(config: GemminiConfig, out_dir: str | Path, *, top: str = DEFAU
         raise ConfigError(f"output path {out_dir} exists and is not a directory")
     factory = _factory(top)
     verilog_file = f"{top}.v"
-    verilog_text, timing = convert_built(lambda: factory(config), top, _timing)
-    info = manifest(config, top, timing, verilog_file, verilog_text)
+    verilog_text, timing = convert_built(lambda: factory(config, clock_gating=clock_gating), top,
+                                         _timing)
+    info = manifest(config, top, timing, verilog_file, verilog_text, clock_gating=clock_gating)
     files = {verilog_file: verilog_text, "gemmini_params.h": render_params_header(config),
              "gemmini.h": render_isa_header(), "config.json": json.dumps(info, indent=2) + "\n"}
 

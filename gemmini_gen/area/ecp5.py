@@ -62,7 +62,7 @@ def ecp5_available() -> str | None:
 def _top(config: GemminiConfig, component: str):
     if component == "accelerator":
         from ..hw.accelerator import Accelerator
-        return Accelerator(config)
+        return Accelerator(config, clock_gating=False)    # FPGA: clock enables, no gated clocks
     if component == "control":
         raise ValueError("control has black boxes nextpnr cannot place; use 'accelerator'")
     return build_component(component, config).top

@@ -2,13 +2,15 @@
 
     gemmini-gen [--preset NAME | --config FILE] [--dim N] [--tile R C] [--dtype T] [--acc-dtype T]
                 [--dataflow OS|WS|BOTH] [--sp-kib N] [--acc-kib N] [--bus-bits N]
-                [--top NAME] [--out DIR]
+                [--top NAME] [--no-clock-gating] [--out DIR]
 
 The config starts from the preset, the config file (.toml, or a .json such as a previous
 ``config.json``) or the default design, then the flags override single fields.  Output goes to
 ``--out`` (default ``rtl_out/<config slug>/``), which is replaced as a whole: ``<top>.v``,
-``gemmini_params.h``, ``gemmini.h`` and ``config.json`` (see `gemmini_gen.emit`).  Bad flags or an invalid config:
-one line ``gemmini-gen: error: ...`` on stderr, exit status 2, nothing written.
+``gemmini_params.h``, ``gemmini.h`` and ``config.json`` (see `gemmini_gen.emit`).
+``--no-clock-gating`` builds the accelerator with clock enables only (for FPGA flows).  Bad flags
+or an invalid config: one line ``gemmini-gen: error: ...`` on stderr, exit status 2, nothing
+written.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--bus-bits", type=int, help="DMA bus width in bits")
     parser.add_argument("--top", choices=list(TOPS), default=DEFAULT_TOP,
                         help=f"top-level design (default {DEFAULT_TOP})")
+    parser.add_argument("--no-clock-gating", dest="clock_gating", action="store_false",
+                        help="no gated clocks: clock enables only (for FPGA flows)")
     parser.add_argument("--out", metavar="DIR", help="output directory (default rtl_out/<slug>/)")
     return parser
 
@@ -85,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         config = config_from_args(args)
         out = Path(args.out) if args.out else Path("rtl_out") / config.slug()
         start = time.monotonic()
-        info = write_design(config, out, top=args.top)
+        info = write_design(config, out, top=args.top, clock_gating=args.clock_gating)
     except ConfigError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2

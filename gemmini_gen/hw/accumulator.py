@@ -21,7 +21,9 @@ Per bank and cycle: one external read, one RMW write (plus the RMW pipeline's ow
 Conflicting clients are served in list order.  A read in the same cycle as a write to the same row
 sees the new elements.  The contents start at zero.  ``storage="verilog"`` keeps each bank in a small
 Verilog module instead of an Amaranth memory (see :mod:`.bank_storage`), and ``scalers="instance"``
-makes the read path's ScaleToInt units instances of one Verilog module (`.arith.place_scalers`).
+makes the read path's ScaleToInt units instances of one Verilog module (`.arith.place_scalers`);
+``gate_scalers=True`` clocks the scalers and the pipeline beside them only while a read is in
+them (`.clock_gate`; not for amaranth.sim).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from amaranth.utils import exact_log2
 
 from ..config import GemminiConfig
 from .arith import SCALER_UNITS, FP32Layout, ScaleToInt, place_scalers, scaler_modules
+from .clock_gate import gated_domain
+from .clock_gate import verilog_modules as clock_gate_modules
 from .bank_storage import STORAGES, make_bank
 from .bank_storage import verilog_modules as bank_storage_modules
 from .bank_ports import (ReadPortSignature, check_clients, fixed_priority, select,
@@ -46,7 +50,7 @@ class Accumulator(wiring.Component):
 
     def __init__(self, cfg: GemminiConfig, *, read_clients=("store",),
                  write_clients=("ex", "load"), tag_shape=unsigned(8), storage="amaranth",
-                 scalers="inline"):
+                 scalers="inline", gate_scalers=False):
         if not isinstance(cfg, GemminiConfig):
             raise TypeError(f"expected a GemminiConfig, got {cfg!r}")
         if storage not in STORAGES:
@@ -56,6 +60,7 @@ class Accumulator(wiring.Component):
         self.cfg = cfg
         self.storage = storage
         self.scalers = scalers
+        self.gate_scalers = bool(gate_scalers)
         self.read_clients = check_clients("read", read_clients)
         self.write_clients = check_clients("write", write_clients)
         self.tag_shape = tag_shape
@@ -81,11 +86,13 @@ class Accumulator(wiring.Component):
         return self.cfg.acc_latency
 
     def verilog_modules(self) -> dict:
-        """Verilog modules the banks and scalers instantiate (none with Amaranth storage and
-        inline scalers)."""
+        """Verilog modules the banks, scalers and clock gates instantiate (none with Amaranth
+        storage, inline scalers and no gating)."""
         modules = bank_storage_modules() if self.storage == "verilog" else {}
         if self.has_scaler:
             modules.update(scaler_modules(self.cfg.acc_bits, self.cfg.input_bits, self.scalers))
+            if self.gate_scalers:
+                modules.update(clock_gate_modules())
         return modules
 
     def read_port(self, name: str):
@@ -172,12 +179,19 @@ class Accumulator(wiring.Component):
             m.d.comb += [port.resp.valid.eq(valid), port.resp.payload.data.eq(raw),
                          port.resp.payload.tag.eq(tag)]
             return
+        stages = [(Signal(name=f"{name}_valid{k + 1}"), Signal(self.tag_shape), Signal(),
+                   Signal(self.row_shape)) for k in range(ScaleToInt.LATENCY)]
+        domain = "sync"
+        if self.gate_scalers:
+            busy = valid
+            for stage in stages:
+                busy = busy | stage[0]
+            domain = gated_domain(m, f"{name}_scale", busy)
         scaled = place_scalers(m, f"{name}_scale", cfg.acc_bits, cfg.input_bits, en=1,
                                xs=[raw[k] for k in range(cfg.dim)], scale=scale, relu=relu,
-                               units=self.scalers)
-        for _ in range(ScaleToInt.LATENCY):
-            nxt = (Signal(), Signal(self.tag_shape), Signal(), Signal(self.row_shape))
-            m.d.sync += [nxt[0].eq(valid), nxt[1].eq(tag), nxt[2].eq(full), nxt[3].eq(raw)]
+                               units=self.scalers, domain=domain)
+        for nxt in stages:
+            m.d[domain] += [nxt[0].eq(valid), nxt[1].eq(tag), nxt[2].eq(full), nxt[3].eq(raw)]
             valid, tag, full, raw = nxt
         m.d.comb += [port.resp.valid.eq(valid), port.resp.payload.tag.eq(tag)]
         for k in range(cfg.dim):

@@ -33,6 +33,8 @@ from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for
 
+from .clock_gate import gated_domain
+from .clock_gate import verilog_modules as clock_gate_modules
 from .hierarchy import place
 
 __all__ = ["saturate", "rshift_rne", "os_shift", "ScaleToInt", "RowScaler", "FP32Layout",
@@ -103,7 +105,9 @@ class ScaleToInt(wiring.Component):
     """R2 for one element: ``y = sat(rne(fp32(fp32(x) * scale)), out_width)``, then ReLU if `relu`.
 
     Four pipeline registers, all advancing when ``en`` is high: `y` shows the result for the `x`,
-    `scale`, `relu` presented `LATENCY` enabled cycles earlier."""
+    `scale`, `relu` presented `LATENCY` enabled cycles earlier.  The first register holds the
+    inputs as given, so that no logic of the unit depends on anything but its own registers: in a
+    clock-gated domain (`.clock_gate`) an idle unit then costs a simulator nothing."""
 
     LATENCY = 4
 
@@ -124,10 +128,17 @@ class ScaleToInt(wiring.Component):
         ow = self.out_width
         en = self.en
 
-        # ---- stage 1: integer -> fp32 significand/exponent (RNE), decode the scale.
-        negative = self.x < 0
+        # ---- stage 1: the inputs.
+        x = Signal(signed(w))
+        scale = Signal(FP32Layout)
+        relu1 = Signal()
+        with m.If(en):
+            m.d.sync += [x.eq(self.x), scale.eq(self.scale), relu1.eq(self.relu)]
+
+        # ---- stage 2: integer -> fp32 significand/exponent (RNE), decode the scale.
+        negative = x < 0
         magnitude = Signal(w)
-        m.d.comb += magnitude.eq(Mux(negative, -self.x, self.x))
+        m.d.comb += magnitude.eq(Mux(negative, -x, x))
         lead = _leading_one(m, magnitude)
         norm = Signal(max(w, 25))                       # leading one at the top bit
         norm_shift = Signal(range(len(norm)))
@@ -139,7 +150,7 @@ class ScaleToInt(wiring.Component):
         rounded = keep + (round_bit & (sticky | keep[0]))       # up to 2**24
         a_sig = Signal(24)
         a_exp = Signal(range(-1, 66))                   # unbiased exponent of a_sig's top bit
-        a_zero, f_zero, sign, relu1, f_exp = Signal(), Signal(), Signal(), Signal(), Signal(8)
+        a_zero, f_zero, sign, relu2, f_exp = Signal(), Signal(), Signal(), Signal(), Signal(8)
         f_sig = Signal(24)
         f_special = Signal()
         with m.If(en):
@@ -147,27 +158,20 @@ class ScaleToInt(wiring.Component):
                 a_sig.eq(Mux(rounded[24], 1 << 23, rounded)),
                 a_exp.eq(lead + rounded[24]),
                 a_zero.eq(magnitude == 0),
-                f_zero.eq(self.scale.exp == 0),         # zero or subnormal: product rounds to 0
-                f_special.eq(self.scale.exp == 0xFF),   # Inf/NaN: undefined, saturate by sign
-                f_sig.eq(self.scale.frac | (1 << 23)),
-                f_exp.eq(self.scale.exp),
-                sign.eq(negative ^ self.scale.sign),
-                relu1.eq(self.relu),
+                f_zero.eq(scale.exp == 0),              # zero or subnormal: product rounds to 0
+                f_special.eq(scale.exp == 0xFF),        # Inf/NaN: undefined, saturate by sign
+                f_sig.eq(scale.frac | (1 << 23)),
+                f_exp.eq(scale.exp),
+                sign.eq(negative ^ scale.sign),
+                relu2.eq(relu1),
             ]
 
-        # ---- stage 2: exact 48-bit product of the significands.
+        # ---- stage 3: the exact 48-bit product of the significands, rounded to an fp32
+        # significand (RNE): y = y_sig * 2**y_lsb.
         product = Signal(48)
         p_exp = Signal(signed(11))                      # exponent of product bit 46
-        zero2, special2, sign2, relu2 = Signal(), Signal(), Signal(), Signal()
-        with m.If(en):
-            m.d.sync += [
-                product.eq(a_sig * f_sig),
-                p_exp.eq(a_exp + f_exp - 127),
-                zero2.eq(a_zero | f_zero), special2.eq(f_special & ~a_zero),
-                sign2.eq(sign), relu2.eq(relu1),
-            ]
-
-        # ---- stage 3: round the product to an fp32 significand (RNE): y = y_sig * 2**y_lsb.
+        m.d.comb += [product.eq(a_sig * f_sig), p_exp.eq(a_exp + f_exp - 127)]
+        zero2, special2 = a_zero | f_zero, f_special & ~a_zero
         high = product[47]
         sig24 = Mux(high, product[24:48], product[23:47])
         r3 = Mux(high, product[23], product[22])
@@ -181,7 +185,7 @@ class ScaleToInt(wiring.Component):
                 y_sig.eq(Mux(rounded3[24], 1 << 23, rounded3)),
                 y_lsb.eq(p_exp + high + rounded3[24] - 23),
                 zero3.eq(zero2 | (p_exp + high + rounded3[24] < -126)),   # fp32 subnormal -> 0
-                special3.eq(special2), sign3.eq(sign2), relu3.eq(relu2),
+                special3.eq(special2), sign3.eq(sign), relu3.eq(relu2),
             ]
 
         # ---- stage 4: round to an integer (RNE), saturate, ReLU.
@@ -212,15 +216,18 @@ class RowScaler(wiring.Component):
     i : In(stream {data: dim x signed(in_width), scale: FP32Layout, relu, tag})
     o : Out(stream {data: dim x signed(out_width), tag})
     Latency `ScaleToInt.LATENCY` cycles; the whole pipeline stalls while `o` is not taken.
-    `units` places the ScaleToInt units inline or as Verilog instances (see `place_scalers`)."""
+    `units` places the ScaleToInt units inline or as Verilog instances (see `place_scalers`);
+    `gate` clocks the pipeline only while it holds or takes a row (`.clock_gate`; not for
+    amaranth.sim)."""
 
     def __init__(self, dim: int, in_width: int, out_width: int, tag_shape=unsigned(1), *,
-                 units: str = "inline"):
+                 units: str = "inline", gate: bool = False):
         if not isinstance(dim, int) or dim < 1:
             raise ValueError(f"dim must be a positive integer, got {dim!r}")
         if units not in SCALER_UNITS:
             raise ValueError(f"units must be one of {', '.join(SCALER_UNITS)}, got {units!r}")
         self.units = units
+        self.gate = bool(gate)
         self.dim = dim
         self.tag_shape = tag_shape
         self.in_width = in_width
@@ -239,36 +246,43 @@ class RowScaler(wiring.Component):
         return ScaleToInt.LATENCY
 
     def verilog_modules(self) -> dict:
-        """The ScaleToInt module the units instantiate (none when inline)."""
-        return scaler_modules(self.in_width, self.out_width, self.units)
+        """The ScaleToInt module the units instantiate (none when inline) and the clock gate."""
+        modules = scaler_modules(self.in_width, self.out_width, self.units)
+        return {**modules, **clock_gate_modules()} if self.gate else modules
 
     def elaborate(self, platform):
         m = Module()
         advance = Signal()
         m.d.comb += [advance.eq(~self.o.valid | self.o.ready), self.i.ready.eq(advance)]
+        stage_valid = [Signal(name=f"valid{stage + 1}") for stage in range(ScaleToInt.LATENCY)]
+        domain = "sync"
+        if self.gate:
+            busy = self.i.valid
+            for v in stage_valid:
+                busy = busy | v
+            domain = gated_domain(m, "scaler", advance & busy)
         payload = self.i.payload
         ys = place_scalers(m, "unit", self.in_width, self.out_width, en=advance,
                            xs=[payload.data[k] for k in range(self.dim)], scale=payload.scale,
-                           relu=payload.relu, units=self.units)
+                           relu=payload.relu, units=self.units, domain=domain)
         for k, y in enumerate(ys):
             m.d.comb += self.o.payload.data[k].eq(y)
         valid = self.i.valid
-        for stage in range(ScaleToInt.LATENCY):
-            next_valid = Signal(name=f"valid{stage + 1}")
+        for next_valid in stage_valid:
             with m.If(advance):
-                m.d.sync += next_valid.eq(valid)
+                m.d[domain] += next_valid.eq(valid)
             valid = next_valid
         # The tags wait in a ring of LATENCY slots, where the slot at `slot` was written LATENCY
         # advances ago: one tag written per advance instead of LATENCY wide register stages (the
         # load controller's tag is ~560 bits).  Tags of empty stages are not defined.
         m.submodules.tags = tags = memory.Memory(shape=self.tag_shape, depth=ScaleToInt.LATENCY,
                                                  init=[])
-        write, read = tags.write_port(), tags.read_port(domain="comb")
+        write, read = tags.write_port(domain=domain), tags.read_port(domain="comb")
         slot = Signal(range(ScaleToInt.LATENCY))
         m.d.comb += [write.addr.eq(slot), write.data.eq(self.i.payload.tag), write.en.eq(advance),
                      read.addr.eq(slot)]
         with m.If(advance):
-            m.d.sync += slot.eq(Mux(slot == ScaleToInt.LATENCY - 1, 0, slot + 1))
+            m.d[domain] += slot.eq(Mux(slot == ScaleToInt.LATENCY - 1, 0, slot + 1))
         m.d.comb += [self.o.valid.eq(valid), self.o.payload.tag.eq(read.data)]
         return m
 
@@ -282,12 +296,12 @@ def scaler_modules(in_width: int, out_width: int, units: str) -> dict:
 
 
 def place_scalers(m: Module, prefix: str, in_width: int, out_width: int, *, en, xs, scale, relu,
-                  units: str) -> list:
+                  units: str, domain: str = "sync") -> list:
     """One `ScaleToInt` per element of `xs`, sharing `en`, `scale` and `relu`; their outputs.
 
     ``units="inline"`` elaborates each unit as submodule ``<prefix><k>``; ``"instance"`` makes it an
     instance of the Verilog module ``ScaleToInt(in_width, out_width).module_name`` (listed by
-    `scaler_modules`)."""
+    `scaler_modules`).  The units' registers are in clock domain `domain`."""
     if units not in SCALER_UNITS:
         raise ValueError(f"units must be one of {', '.join(SCALER_UNITS)}, got {units!r}")
     _check_widths(in_width, out_width)
@@ -297,6 +311,7 @@ def place_scalers(m: Module, prefix: str, in_width: int, out_width: int, *, en, 
     for k, x in enumerate(xs):
         placed = place(m, f"{prefix}{k}", signature, {"en": en, "x": x, "scale": scale,
                                                       "relu": relu},
-                       module_name=module_name, build=lambda: ScaleToInt(in_width, out_width))
+                       module_name=module_name, build=lambda: ScaleToInt(in_width, out_width),
+                       domain=domain)
         outputs.append(placed["y"])
     return outputs

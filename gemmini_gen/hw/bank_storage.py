@@ -42,20 +42,22 @@ module {BANK_MODULE} #(
 );
     reg [ELEMS*EBITS-1:0] mem [0:DEPTH-1];
     reg [ELEMS*EBITS-1:0] a_reg;
+    wire [ELEMS*EBITS-1:0] wmask;         // the bits of the elements being written
     integer i;
+    genvar e;
+    generate for (e = 0; e < ELEMS; e = e + 1) begin : mask
+        assign wmask[e*EBITS +: EBITS] = {{EBITS{{wen[e]}}}};
+    end endgenerate
     initial begin
         for (i = 0; i < DEPTH; i = i + 1) mem[i] = 0;
         a_reg = 0;
         b_data = 0;
     end
+    // Whole rows, not element by element: a simulator handles a row in a few machine words.
     always @(posedge clk) begin
-        for (i = 0; i < ELEMS; i = i + 1) begin
-            a_reg[i*EBITS +: EBITS] <= (wen[i] && waddr == a_addr) ? wdata[i*EBITS +: EBITS]
-                                                                   : mem[a_addr][i*EBITS +: EBITS];
-            b_data[i*EBITS +: EBITS] <= (wen[i] && waddr == b_addr) ? wdata[i*EBITS +: EBITS]
-                                                                    : mem[b_addr][i*EBITS +: EBITS];
-            if (wen[i]) mem[waddr][i*EBITS +: EBITS] <= wdata[i*EBITS +: EBITS];
-        end
+        a_reg <= waddr == a_addr ? (mem[a_addr] & ~wmask) | (wdata & wmask) : mem[a_addr];
+        b_data <= waddr == b_addr ? (mem[b_addr] & ~wmask) | (wdata & wmask) : mem[b_addr];
+        if (|wen) mem[waddr] <= (mem[waddr] & ~wmask) | (wdata & wmask);
     end
     assign a_data = A_COMB ? mem[a_addr] : a_reg;
 endmodule

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from amaranth.hdl import ClockSignal, Const, Instance, Module, ResetSignal, Signal
+from amaranth.hdl import ClockSignal, Const, DomainRenamer, Instance, Module, ResetSignal, Signal
 from amaranth.lib import wiring
 
 __all__ = ["place", "place_interface"]
@@ -22,14 +22,14 @@ __all__ = ["place", "place_interface"]
 
 def place(m: Module, name: str, signature: wiring.Signature, inputs: dict, *,
           module_name: str | None, build: Callable[[], wiring.Component],
-          clocked: bool = True) -> dict:
+          clocked: bool = True, domain: str = "sync") -> dict:
     """Add one copy of a component with `signature` to `m` and return its outputs by member name.
 
     `inputs` maps every input member to the value that drives it.  With `module_name`, the copy is
     an `Instance` of that Verilog module (the conversion of `build()`, a ``sync``-domain design with
     ports ``clk`` and ``rst``, or with `clocked` false a purely combinational design without them),
     wired straight to the given values; otherwise `build()` is elaborated inline as submodule
-    `name`."""
+    `name`.  Either way the copy's ``sync`` logic runs in clock domain `domain`."""
     members = signature.members
     for member_name, member in members.items():
         if not member.is_port:
@@ -38,12 +38,13 @@ def place(m: Module, name: str, signature: wiring.Signature, inputs: dict, *,
     if missing:
         raise ValueError(f"{name}: inputs not driven: {', '.join(sorted(missing))}")
     if module_name is None:
-        component = m.submodules[name] = build()
+        component = build()
+        m.submodules[name] = component if domain == "sync" else DomainRenamer(domain)(component)
         m.d.comb += [getattr(component, n).eq(v) for n, v in inputs.items()]
         return {n: getattr(component, n) for n, mb in members.items() if mb.flow == wiring.Out}
     outputs = {n: Signal(mb.shape, name=f"{name}__{n}")
                for n, mb in members.items() if mb.flow == wiring.Out}
-    ports = {"i_clk": ClockSignal(), "i_rst": ResetSignal()} if clocked else {}
+    ports = {"i_clk": ClockSignal(domain), "i_rst": ResetSignal(domain)} if clocked else {}
     ports.update({f"i_{n}": v for n, v in inputs.items()})
     ports.update({f"o_{n}": v for n, v in outputs.items()})
     m.submodules[name] = Instance(module_name, **ports)

@@ -53,6 +53,17 @@ def test_default_top_is_the_accelerator(tmp_path, capsys):
     assert "module accelerator(" in verilog
     for port in ("cmd__valid", "resp__payload", "busy", "error", "axi__araddr", "axi__wdata"):
         assert port in verilog
+    assert info["clock_gating"] is True and "module gemmini_clock_gate" in verilog
+
+
+def test_no_clock_gating_builds_clock_enables_only(tmp_path, capsys):
+    out = tmp_path / "fpga"
+    code, _, stderr = run(["--preset", "small", "--no-clock-gating", "--out", out], capsys)
+    assert code == 0 and stderr == ""
+    info = json.loads((out / "config.json").read_text())
+    verilog = (out / "accelerator.v").read_text()
+    assert info["clock_gating"] is False
+    assert "gemmini_clock_gate" not in verilog and "module accelerator(" in verilog
 
 
 def test_flags_override_the_base_config(tmp_path, capsys):

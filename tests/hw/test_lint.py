@@ -44,6 +44,14 @@ def test_accelerator_verilog_lints_clean(name, tmp_path):
     assert lint(path, "accelerator") == ""
 
 
+def test_accelerator_without_clock_gating_lints_clean(tmp_path):
+    path = tmp_path / "accelerator.v"
+    path.write_text(convert(build_top(preset("small"), clock_gating=False), "accelerator"))
+    verilog = path.read_text()
+    assert "gemmini_clock_gate" not in verilog
+    assert lint(path, "accelerator") == ""
+
+
 def test_lint_reports_problems(tmp_path):
     path = tmp_path / "bad.v"
     path.write_text("module bad(input a, output b); assign b = c; endmodule\n")

@@ -26,6 +26,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..arith import SCALER_UNITS, FP32Layout, RowScaler, scaler_modules
 from ..bank_ports import write_port_signature
+from ..clock_gate import verilog_modules as clock_gate_modules
 from ..bitops import select_word
 from ..dma.params import DMAParams, read_request_layout, read_response_layout
 from ..fifo import BufferedFIFO
@@ -44,13 +45,15 @@ class LoadController(wiring.Component):
     ``acc_write`` (write clients of the scratchpad and accumulator), and ``active``,
     ``dma_wait`` (the next row waits for DRAM data), ``write_wait`` (a write lost its bank).
     `scalers` places the MVIN_SCALE units inline or as Verilog instances
-    (`..arith.place_scalers`)."""
+    (`..arith.place_scalers`); `gate_scalers` clock-gates them (`..arith.RowScaler`)."""
 
-    def __init__(self, geo: Geometry, dma: DMAParams, *, scalers: str = "inline"):
+    def __init__(self, geo: Geometry, dma: DMAParams, *, scalers: str = "inline",
+                 gate_scalers: bool = False):
         if scalers not in SCALER_UNITS:
             raise ValueError(f"scalers must be one of {', '.join(SCALER_UNITS)}, got {scalers!r}")
         self.geo, self.dma = geo, dma
         self.scalers = scalers
+        self.gate_scalers = bool(gate_scalers)
         cfg = geo.cfg
         super().__init__({
             "uop": In(stream.Signature(geo.ld_uop_layout)),
@@ -66,10 +69,12 @@ class LoadController(wiring.Component):
         })
 
     def verilog_modules(self) -> dict:
-        """The MVIN_SCALE units' Verilog module (``scalers="instance"``), for `emit.convert`."""
+        """The MVIN_SCALE units' Verilog module (``scalers="instance"``) and clock gate, for
+        `emit.convert`."""
         if self.geo.cfg.mvin_scale != "fp32":
             return {}
-        return scaler_modules(self.geo.cfg.input_bits, self.geo.cfg.input_bits, self.scalers)
+        modules = scaler_modules(self.geo.cfg.input_bits, self.geo.cfg.input_bits, self.scalers)
+        return {**modules, **clock_gate_modules()} if self.gate_scalers else modules
 
     def elaborate(self, platform):
         geo, cfg = self.geo, self.geo.cfg
@@ -106,7 +111,8 @@ class LoadController(wiring.Component):
             "cols": range(geo.max_cols + 1), "last": 1})
         if cfg.mvin_scale == "fp32":
             m.submodules.scaler = scaler = RowScaler(geo.dim, cfg.input_bits, cfg.input_bits,
-                                                     tag_shape=tag_layout, units=self.scalers)
+                                                     tag_shape=tag_layout, units=self.scalers,
+                                                     gate=self.gate_scalers)
             scaled_in, scaled_out = scaler.i, scaler.o
         else:
             scaled_in, scaled_out = _passthrough(m, geo, tag_layout)
