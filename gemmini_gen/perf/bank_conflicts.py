@@ -37,28 +37,43 @@ def _block_rows(extent: int, blocks: int, dim: int) -> np.ndarray:
 
 @lru_cache(maxsize=1 << 14)
 def _count(sp_rows: int, bank_rows: int, dim: int, ws: bool, a_slot: int, b_slot: int, rows: int,
-           depth: int, bi: int, bj: int, bk: int) -> int:
+           depth: int, bi: int, bj: int, bk: int) -> tuple[int, int, int]:
+    """(cycles, first, end): the cycles the step's conflicts add, and the pairs (in the step's
+    order) from the first that conflicts to one past the last."""
     half = sp_rows // 2
     a_base = a_slot * half
     b_base = (b_slot + 1) * half - bk * bj * dim
     k = np.arange(bk)
     bank_b = (b_base + (k[:, None] * bj + np.arange(bj)[None, :]) * dim) // bank_rows   # [k, j]
     rows_a, rows_b = _block_rows(rows, bi, dim), _block_rows(depth, bk, dim)
-    if ws:      # the preloading op of (k, j) streams A block (0, k)
+    if ws:
+        # pairs in (k, j, i) order; the preloading op of (k, j), pair (k * bj + j) * bi, streams
+        # A block (0, k)
         bank_a = (a_base + k * dim) // bank_rows
-        extra = np.minimum(rows_a[0], rows_b)                                          # [k]
-        return int(((bank_b == bank_a[:, None]) * extra[:, None]).sum())
-    bank_a = (a_base + (np.arange(bi)[:, None] * bk + k[None, :]) * dim) // bank_rows   # [i, k]
-    extra = np.minimum(rows_a[:, None], rows_b[None, :])                               # [i, k]
-    # OS: op (i, j, k) reads A (i, k) and B (k, j); sum over the triples in one bank.
-    return int(sum((((bank_a == bank) * extra).sum(axis=0) * (bank_b == bank).sum(axis=1)).sum()
-                   for bank in np.unique(bank_a)))
+        extra = (bank_b == bank_a[:, None]) * np.minimum(rows_a[0], rows_b)[:, None]  # [k, j]
+        if not extra.any():
+            return 0, 0, 0
+        where = np.flatnonzero(extra) * bi
+    else:
+        # pairs in (i, j, k) order; op (i, j, k) reads A (i, k) and B (k, j)
+        bank_a = (a_base + (np.arange(bi)[:, None] * bk + k[None, :]) * dim) // bank_rows
+        extra = ((bank_a[:, None, :] == bank_b.T[None, :, :])
+                 * np.minimum(rows_a[:, None], rows_b[None, :])[:, None, :])          # [i, j, k]
+        if not extra.any():
+            return 0, 0, 0
+        where = np.flatnonzero(extra)
+    return int(extra.sum()), int(where[0]), int(where[-1]) + 1
 
 
 def conflict_cycles(cfg: GemminiConfig, ws: bool, a_slot, b_slot, rows, depth, blocks_i,
-                    blocks_j, blocks_k) -> np.ndarray:
-    """Per step: the execute cycles bank conflicts add (int64 array)."""
+                    blocks_j, blocks_k) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per step (int64 arrays): the execute cycles bank conflicts add, and the pairs they fall
+    on, from the first conflicting pair to one past the last, in the step's pair order (the
+    schedule puts the cycles there: output stationary, the row blocks of A that reach B's bank
+    come last in a step, `conv5x5_pad` on DIM 16)."""
     geometry = (cfg.sp_rows, cfg.sp_bank_rows, cfg.dim, ws)
     per_step = zip(*(np.asarray(a).tolist() for a in (a_slot, b_slot, rows, depth, blocks_i,
                                                        blocks_j, blocks_k)))
-    return np.array([_count(*geometry, *step) for step in per_step], dtype=np.int64)
+    counts = np.array([_count(*geometry, *step) for step in per_step],
+                      dtype=np.int64).reshape(-1, 3)
+    return counts[:, 0], counts[:, 1], counts[:, 2]

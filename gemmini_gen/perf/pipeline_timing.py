@@ -33,8 +33,10 @@ segment every unit works through its share at its own rate:
   at the unit while its local rows are written (a bias row: DIM of them), and the read data of
   every burst in flight waits with it -- for all but one of its rows beyond the beats of the
   response behind it (the RTL's `read_stalled` counter, loads-only programs on DIM 4);
-* the execute unit needs DIM cycles per pair, plus the cycles bank conflicts add; its results
-  are complete `MeshWithDelays`' latency + DIM + the accumulator latency later;
+* the execute unit needs DIM cycles per pair, plus the cycles bank conflicts add -- in OS on the
+  pairs they fall on (`bank_conflicts`: the row blocks of A that reach B's bank, the last ones of
+  a step), in WS spread over the step; its results are complete `MeshWithDelays`' latency + DIM
+  + the accumulator latency later;
 * the store unit needs, for a set of MVOUTs, the slowest of its write beats (the DMA writer's W
   channel turns a row around in `WRITE_TURNAROUND` cycles over two rows: a two-beat row takes 3
   cycles, `unit_limits`), the accumulator blocks it reads, its requests and its write bursts'
@@ -43,7 +45,8 @@ segment every unit works through its share at its own rate:
 Dependencies follow the rows they touch, in stream order ("trailing"): step s's computes start when
 its bias and what its first pair reads are loaded (the first k-group's A and B's first k-block,
 as a share of the loads' work; in OS with B in place, A's first row block) and end no earlier
-than the last load plus the pairs that need it; the stores of a C tile trail its last computes; a
+than the last load (in WS, with one bias command per row block, the last bias row) plus the
+pairs from the first that needs it; the stores of a C tile trail its last computes; a
 bias trails the stores of the tile that last used its accumulator half; loads into a scratchpad
 slot wait for the computes of the step that last read it.  Where a step's computes overlap the
 loading of its own bias, both write the same accumulator bank and the computes' results win: the
@@ -65,6 +68,7 @@ from ..config import GemminiConfig
 from .bias_lockout import bias_before_first_b
 from .load_overlap import overlap_loads
 from .load_profile import Profile, a_group_work, profile_runs, step_profile
+from .fluid_queue import NEVER, QueueUnit, StreamSpan
 from .model_params import GemminiModelParams
 from .step_costs import StepCosts
 from .unit_limits import (WRITE_TURNAROUND, channel_limits, load_window,
@@ -73,7 +77,6 @@ from .unit_limits import (WRITE_TURNAROUND, channel_limits, load_window,
 __all__ = ["LayerTiming", "layer_timing"]
 
 BOUNDS = ("issue", "load", "compute", "store")
-NEVER = float("-inf")
 
 
 @dataclass(frozen=True)
@@ -86,97 +89,6 @@ class LayerTiming:
     store: int            # the store unit's work
     issue: int            # commands issued
     bound: str            # the unit that held the front end up for most cycles
-
-
-class _Unit:
-    """One queue and its unit: `free` is when it has done all the work it was given; `recent`
-    its last runs (commands, start, end), from which `entry_free` tells when all but the last
-    `capacity` commands given are complete (the front end waits for that); `given` counts the
-    runs of the current segment."""
-
-    __slots__ = ("name", "capacity", "lag", "free", "recent", "entry", "given")
-
-    def __init__(self, name: str, capacity: int, lag: float):
-        self.name, self.capacity, self.lag, self.free = name, capacity, lag, 0.0
-        self.recent: list[tuple[float, float, float]] = []      # (commands, start, end)
-        self.entry: float | None = NEVER                        # entry_free(), None: stale
-        self.given = 0
-
-    def run(self, issued: float, work: float, commands: float, first: float, last: float
-            ) -> tuple[float, float]:
-        start = max(self.free, issued, first)
-        end = max(start + work, last)
-        self.free = end
-        recent = self.recent
-        recent.append((commands, start, end))
-        if len(recent) > 8:
-            del recent[0]
-        self.entry = None
-        self.given += 1
-        return start, end
-
-    def close_segment(self, interleaved: bool = True) -> float:
-        """The segment's runs were given interleaved (unless not `interleaved`: one after the
-        other in the stream): count them as one; then `entry_free`."""
-        pieces, self.given = self.given, 0
-        if pieces > 1 and interleaved:
-            runs = self.recent[-pieces:]
-            del self.recent[-pieces:]
-            self.recent.append((sum(r[0] for r in runs), runs[0][1], runs[-1][2]))
-        return self.entry_free()
-
-    def entry_free(self) -> float:
-        """When the front end can pass the last command given: all but `capacity` of the
-        commands before it are complete."""
-        if self.entry is None:
-            self.entry, left = NEVER, self.capacity
-            for commands, start, end in reversed(self.recent):
-                if commands > left:
-                    self.entry = start + (end - start) * (commands - left) / commands + self.lag
-                    break
-                left -= commands
-        return self.entry
-
-    def next_entry(self) -> float:
-        """When one more command can enter the queue: all but `capacity` - 1 of the commands
-        given are complete."""
-        left = self.capacity - 1
-        for commands, start, end in reversed(self.recent):
-            if commands > left:
-                return start + (end - start) * (commands - left) / commands + self.lag
-            left -= commands
-        return NEVER
-
-
-class _Span:
-    """When a stream of one step ran: `at(f)` is when its first fraction f (of the work of the
-    whole stream, `total`) was complete -- by interpolation over the part given so far (the
-    prologue's later k-groups are given after the first computes need the first one)."""
-
-    __slots__ = ("start", "end", "lag", "total", "given")
-
-    def __init__(self, lag: float, total: float):
-        self.start, self.end, self.lag = None, NEVER, lag
-        self.total, self.given = total, 0.0
-
-    def add(self, start: float, end: float, work: float) -> None:
-        if self.start is None:
-            self.start = start
-        self.end = end
-        self.given += work
-
-    def at(self, fraction: float) -> float:
-        if self.start is None:
-            return NEVER
-        if self.given < self.total:
-            fraction = min(1.0, fraction * self.total / self.given)
-        return self.start + fraction * (self.end - self.start) + self.lag
-
-    def done(self) -> float:
-        """`at(1.0)`: when all of it was complete."""
-        if self.start is None:
-            return NEVER
-        return self.start + (self.end - self.start) + self.lag
 
 
 def _as_lists(costs: StepCosts) -> SimpleNamespace:
@@ -237,22 +149,34 @@ class _Schedule:
         self.work = {kind: w.tolist() for kind, w in work.items()}
         self.work["ab"] = self.ab_work
         self.execute = execute.tolist()
+        # Per step (cycles a pair, conflict cycles placed on pairs [first, end), first, end),
+        # `pairs_work`.  OS: the bank conflicts on their pairs, as the RTL has them
+        # (`conv5x5_pad` on DIM 8 and 16).  WS: spread over the step, in the rate -- its
+        # preloading pairs wait longer on the RTL than the count says (`gemm_deep2`: 14 cycles
+        # each on DIM 8, 7 on DIM 4, against 8 and 4), not yet modelled, and placed at the start
+        # of the step they would be hidden in its load waits.
+        if ws or not costs.conflict_cycles.any():
+            self.conflicts = [(rate, 0, 0, 0) for rate in (execute / costs.pairs).tolist()]
+        else:
+            self.conflicts = [(float(mesh.block_cycles), n, lo, hi) for n, lo, hi in zip(
+                costs.conflict_cycles.tolist(), costs.conflict_first.tolist(),
+                costs.conflict_end.tolist())]
         self.acc_write_share = acc_write_share.tolist()
         # WS: how long the first k sweep's pairs take (`bias_conflict`)
         self.first_sweep = ((costs.blocks_i * costs.blocks_j * execute / costs.pairs).tolist()
                             if ws else None)
         self.locked_out: set[int] = set()
         self.ld_lag = params.read_latency + params.load_lag
-        self.load = _Unit("load", cfg.rs_entries_ld, self.ld_lag)
-        self.compute = _Unit("compute", cfg.rs_entries_ex, self.ex_lag)
-        self.store = _Unit("store", cfg.rs_entries_st, params.store_lag)
+        self.load = QueueUnit("load", cfg.rs_entries_ld, self.ld_lag)
+        self.compute = QueueUnit("compute", cfg.rs_entries_ex, self.ex_lag)
+        self.store = QueueUnit("store", cfg.rs_entries_st, params.store_lag)
         self.units = (self.load, self.compute, self.store)
         self.params = params
         steps = costs.steps
-        self.spans = {"compute": [_Span(self.ex_lag, e) for e in self.execute],
-                      "stores": [_Span(params.store_lag, w) for w in self.work["stores"]],
-                      "ab": [_Span(self.ld_lag, w) for w in self.ab_work],
-                      "bias": [_Span(self.ld_lag, w) for w in self.work["bias"]]}
+        self.spans = {"compute": [StreamSpan(self.ex_lag, e) for e in self.execute],
+                      "stores": [StreamSpan(params.store_lag, w) for w in self.work["stores"]],
+                      "ab": [StreamSpan(self.ld_lag, w) for w in self.ab_work],
+                      "bias": [StreamSpan(self.ld_lag, w) for w in self.work["bias"]]}
         self.compute_needs = [self._compute_needs(step) for step in range(steps)]
         self.profiles: dict[tuple, Profile | None] = {}
         self.cuts: dict[tuple, tuple[float, list]] = {}     # profile_runs, by segment
@@ -263,11 +187,26 @@ class _Schedule:
     # ---- dependencies ----------------------------------------------------------------------
     def ready_compute(self, step: int, after: float) -> tuple[float, float]:
         """(earliest start, earliest end) of a piece of the computes of `step`, `after` pairs of
-        the step following the piece."""
-        first, after_last_load, per_pair, bias_first, loads, bias = self.compute_needs[step]
+        the step following the piece: the pair that needs the last load (bias) and every pair
+        after it up to the piece's end (`compute_needs` holds the work of the pairs before)."""
+        (first, load_work, bias_first, bias_work, loads, bias, pairs, rate, conflict, lo,
+         hi) = self.compute_needs[step]
+        n = pairs - after
+        end = rate * n      # + the work up to the piece's end
+        if conflict and n > lo:
+            end += conflict if n >= hi else conflict * (n - lo) / (hi - lo)
         return (max(loads.at(first), bias.at(bias_first)),
-                max(loads.done() + after_last_load * per_pair, bias.done() + per_pair)
-                - after * per_pair)
+                max(loads.done() - load_work, bias.done() - bias_work) + end)
+
+    def pairs_work(self, step: int, pairs: float) -> float:
+        """The execute unit's work for the step's first `pairs` pairs: the step's rate a pair
+        and the bank conflicts placed on the pairs they fall on (inlined where the schedule is
+        hot: `ready_compute`, `_walk`)."""
+        rate, conflict, lo, hi = self.conflicts[step]
+        work = rate * pairs
+        if conflict and pairs > lo:
+            work += conflict * min(1.0, (pairs - lo) / (hi - lo))
+        return work
 
     def ready(self, kind: str, step: int) -> tuple[float, float]:
         """(earliest start, earliest end) of a piece of `kind` work of `step` (not computes)."""
@@ -288,15 +227,19 @@ class _Schedule:
         return ((self.spans["compute"][previous].done(),) * 2 if previous >= 0
                 else (NEVER, NEVER))
 
-    def _compute_needs(self, step: int) -> tuple[float, float, float, float, _Span, _Span]:
+    def _compute_needs(self, step: int) -> tuple:
         """What a step's computes wait for, fixed by its plan: (the share of its A/B loads' work
-        its first pair needs, the pairs after the one that needs the last load, cycles per pair,
-        the share of its bias the first pair needs, the spans of its A/B loads and its bias)."""
+        its first pair needs, the execute work before the pair that needs the last load, the
+        share of its bias the first pair needs, the work before the pair that needs its last bias
+        row, the spans of its A/B loads and its bias; then the step's pairs and its conflicts).
+        The last bias row: in WS, where each bias command is a row block's, the first sweep's
+        pair of the last row block (`conv1x1_b` on DIM 8, RTL waveforms: the sweep's pairs wait
+        89 and 57 cycles for the bias rows the lock-out held back); else the last pair (a bias
+        command covering column chunks is needed by the sweeps of its columns)."""
         c = self.c
         n_a, n_b = c.a.commands[step], c.b.commands[step]
         bi, bj, bk = c.blocks_i[step], c.blocks_j[step], c.blocks_k[step]
         group = self.cfg.max_block_len
-        per_pair = self.execute[step] / c.pairs[step]
         if n_b == 0 and n_a > 0:
             # B in place: the A loads come k-group by k-group, row block by row block, and
             # the first pair needs the first one; the last is needed from the first pair
@@ -312,8 +255,16 @@ class _Schedule:
             w_a, w_b = self.work["a"][step], self.work["b"][step]
             first = (w_a * min(bk, group) / bk + w_b / bk) / max(w_a + w_b, 1)
             after_last_load = bi * bj if self.ws else c.pairs[step] - bk + 1
-        return (first, after_last_load, per_pair, 1 / max(c.bias.commands[step], 1),
-                self.spans["ab"][step], self.spans["bias"][step])
+        pairs = c.pairs[step]
+        bias_pair = bi - 1 if self.ws and c.bias.commands[step] == bi else pairs - 1
+        rate, conflict, lo, hi = placed = self.conflicts[step]
+        load_pair = pairs - after_last_load
+        load_work, bias_work = rate * load_pair, rate * bias_pair
+        if conflict:
+            load_work, bias_work = (self.pairs_work(step, load_pair),
+                                    self.pairs_work(step, bias_pair))
+        return (first, load_work, 1 / max(c.bias.commands[step], 1), bias_work,
+                self.spans["ab"][step], self.spans["bias"][step], pairs, *placed)
 
     def bias_conflict(self, step: int, start: float, end: float) -> None:
         """The step's computes running [start, end) while its own bias is still being loaded:
@@ -347,8 +298,8 @@ class _Schedule:
             self.load.free += lost
             bias.end += lost
 
-    def behind(self, queue: _Unit, unit: _Unit, span: _Span, work: float, commands: float,
-               interleaved: bool) -> None:
+    def behind(self, queue: QueueUnit, unit: QueueUnit, span: StreamSpan, work: float,
+               commands: float, interleaved: bool) -> None:
         """`unit`'s commands of the segment come between the loads (stores) of `queue` in the
         stream, and the front end passes one only when its queue has an entry for it: those
         behind the segment's last one issue no earlier than that (on average 1 / (commands + 1)
@@ -535,7 +486,7 @@ class _Schedule:
         bounds = sorted({0, pairs, *(p[0] for p in placed), *(p[1] for p in placed)})
         at_slot = [p for p in placed if p[0] == p[1] and p[5] > 0]
         spread = [p for p in placed if p[0] < p[1] and p[5] > 0]
-        execute = self.execute[s]
+        rate, conflict, c_lo, c_hi = self.conflicts[s]
         for index, lo in enumerate(bounds):
             for p in at_slot:
                 if p[0] == lo:
@@ -543,7 +494,10 @@ class _Schedule:
             if index + 1 == len(bounds):
                 break
             hi = bounds[index + 1]
-            pieces = [("compute", s, execute * (hi - lo) / pairs, float(hi - lo), None)]
+            work = rate * (hi - lo)
+            if conflict and lo < c_hi and c_lo < hi:
+                work += conflict * (min(hi, c_hi) - max(lo, c_lo)) / (c_hi - c_lo)
+            pieces = [("compute", s, work, float(hi - lo), None)]
             for p_lo, p_hi, kind, step, work, commands, profile in spread:
                 if p_lo <= lo and hi <= p_hi:
                     f_lo, f_hi = (lo - p_lo) / (p_hi - p_lo), (hi - p_lo) / (p_hi - p_lo)

@@ -61,7 +61,9 @@ class StepCosts:
     last_k: np.ndarray                # 1 where the step completes a C tile
     acc_half: np.ndarray              # accumulator half of the step's C tile
     pairs: np.ndarray                 # PRELOAD/COMPUTE pairs
-    conflict_cycles: np.ndarray       # execute cycles scratchpad bank conflicts add
+    conflict_cycles: np.ndarray       # execute cycles scratchpad bank conflicts add ...
+    conflict_first: np.ndarray        # ... on the pairs from this one (in the step's order)
+    conflict_end: np.ndarray          # ... to before this one
     a: Transfers
     b: Transfers
     bias: Transfers
@@ -134,14 +136,16 @@ def step_costs(lowered: LayerPlan, cfg: GemminiConfig) -> StepCosts:
 
     ws = plan.dataflow == "WS"
     pairs = bi * bj * bk
-    conflicts = conflict_cycles(cfg, ws, a_slot, b_slot, rows, depth, bi, bj, bk)
+    conflicts, conflict_first, conflict_end = conflict_cycles(cfg, ws, a_slot, b_slot, rows,
+                                                              depth, bi, bj, bk)
     a_reads = rows * bj * bk
     b_reads = depth * bj if ws else depth * bi * bj
     acc_writes = rows * bj * (bk if ws else 1)
     return StepCosts(
         dim=d, dataflow=plan.dataflow.lower(), blocks_i=bi, blocks_j=bj, blocks_k=bk,
         first_k=first_k, last_k=last_k, acc_half=acc_half, pairs=pairs,
-        conflict_cycles=conflicts, a=a_in, b=b_in, bias=bias_in, stores=stores,
+        conflict_cycles=conflicts, conflict_first=conflict_first, conflict_end=conflict_end,
+        a=a_in, b=b_in, bias=bias_in, stores=stores,
         sp_rows_read=int((a_reads + b_reads).sum()),
         sp_rows_written=int((a_rows + b_rows).sum()),
         acc_rows_read=int(store_blocks.sum()),

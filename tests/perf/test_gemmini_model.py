@@ -18,7 +18,7 @@ from gemmini_gen.perf.dma_traffic import BusGeometry, stream_costs
 from gemmini_gen.perf.estimate import ModelError
 from gemmini_gen.perf.gemmini_model import layer_work
 from gemmini_gen.perf.load_profile import a_group_work, profile_runs, step_profile
-from gemmini_gen.perf.pipeline_timing import NEVER, _Unit
+from gemmini_gen.perf.fluid_queue import NEVER, QueueUnit
 from gemmini_gen.perf.unit_limits import (STAGES, WRITE_TURNAROUND, MeshTiming, channel_limits,
                                           load_window, mesh_timing, read_responses)
 from gemmini_gen.perf.step_costs import Transfers
@@ -236,11 +236,11 @@ def test_queue_entries_free_as_commands_complete():
     # later.  The front end passes the last of them once all but 2 are complete (the first, at
     # 15); the next command enters once all but 1 are (the second, at 25) -- and while the load
     # queue has no entry, every command behind the next load waits with it.
-    unit = _Unit("load", capacity=2, lag=5)
+    unit = QueueUnit("load", capacity=2, lag=5)
     assert unit.run(issued=0, work=30, commands=3, first=NEVER, last=NEVER) == (0, 30)
     assert unit.close_segment() == 15
     assert unit.next_entry() == 25
-    assert _Unit("load", capacity=2, lag=5).next_entry() == NEVER      # an empty queue
+    assert QueueUnit("load", capacity=2, lag=5).next_entry() == NEVER      # an empty queue
 
 
 @pytest.mark.parametrize("config", [
