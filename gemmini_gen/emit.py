@@ -57,12 +57,12 @@ def _accelerator_top(config: GemminiConfig, *, clock_gating: bool = True):
 
 #: Top-level designs `gemmini-gen --top` can emit: name -> factory(config, clock_gating=) ->
 #: component.
-TOPS: dict[str, Callable[[GemminiConfig], wiring.Component]] = {
+TOPS: dict[str, Callable[..., wiring.Component]] = {
     "accelerator": _accelerator_top, "mesh": _mesh_top}
 DEFAULT_TOP = "accelerator"
 
 
-def _factory(top: str) -> Callable[[GemminiConfig], wiring.Component]:
+def _factory(top: str) -> Callable[..., wiring.Component]:
     try:
         return TOPS[top]
     except KeyError:
