@@ -35,12 +35,12 @@ from amaranth.utils import exact_log2
 
 from ..config import GemminiConfig
 from .arith import SCALER_UNITS, FP32Layout, ScaleToInt, place_scalers, scaler_modules
-from .clock_gate import gated_domain
-from .clock_gate import verilog_modules as clock_gate_modules
 from .bank_storage import STORAGES, make_bank
 from .bank_storage import verilog_modules as bank_storage_modules
 from .bank_ports import (ReadPortSignature, check_clients, fixed_priority, select,
                          write_port_signature)
+from .clock_gate import gated_domain
+from .clock_gate import verilog_modules as clock_gate_modules
 
 __all__ = ["Accumulator"]
 

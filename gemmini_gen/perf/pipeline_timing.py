@@ -66,9 +66,9 @@ import numpy as np
 
 from ..config import GemminiConfig
 from .bias_lockout import bias_before_first_b
+from .fluid_queue import NEVER, QueueUnit, StreamSpan
 from .load_overlap import overlap_loads
 from .load_profile import Profile, a_group_work, profile_runs, step_profile
-from .fluid_queue import NEVER, QueueUnit, StreamSpan
 from .model_params import GemminiModelParams
 from .step_costs import StepCosts
 from .unit_limits import (WRITE_TURNAROUND, channel_limits, load_window,
