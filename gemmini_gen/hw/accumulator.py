@@ -28,7 +28,7 @@ them (`.clock_gate`; not for amaranth.sim).
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In
 from amaranth.utils import exact_log2
@@ -183,9 +183,7 @@ class Accumulator(wiring.Component):
                    Signal(self.row_shape)) for k in range(ScaleToInt.LATENCY)]
         domain = "sync"
         if self.gate_scalers:
-            busy = valid
-            for stage in stages:
-                busy = busy | stage[0]
+            busy = Cat(valid, *(stage[0] for stage in stages)).any()   # a read in the pipeline
             domain = gated_domain(m, f"{name}_scale", busy)
         scaled = place_scalers(m, f"{name}_scale", cfg.acc_bits, cfg.input_bits, en=1,
                                xs=[raw[k] for k in range(cfg.dim)], scale=scale, relu=relu,

@@ -257,9 +257,7 @@ class RowScaler(wiring.Component):
         stage_valid = [Signal(name=f"valid{stage + 1}") for stage in range(ScaleToInt.LATENCY)]
         domain = "sync"
         if self.gate:
-            busy = self.i.valid
-            for v in stage_valid:
-                busy = busy | v
+            busy = Cat(self.i.valid, *stage_valid).any()      # a row in or entering
             domain = gated_domain(m, "scaler", advance & busy)
         payload = self.i.payload
         ys = place_scalers(m, "unit", self.in_width, self.out_width, en=advance,
