@@ -50,8 +50,8 @@ class Accelerator(wiring.Component):
 
     `clock_gating` runs the fp32 scalers of the load and store paths (MVIN_SCALE, ACC_SCALE) on
     clocks gated to the cycles they hold a row (`.clock_gate`): the cycle behaviour is the same
-    either way; gated, an idle scaler costs no power in silicon and no time in Verilator (the
-    512^3 GEMM simulates ~20 % faster).  FPGA flows want ``False`` (clock enables only)."""
+    either way; gated, an idle scaler costs Verilator no time (the 512^3 GEMM simulates ~20 %
+    faster) and would not switch in silicon (its power is not modelled here).  FPGA flows want ``False`` (clock enables only)."""
 
     def __init__(self, cfg: GemminiConfig, *, clock_gating: bool = True):
         if not isinstance(cfg, GemminiConfig):

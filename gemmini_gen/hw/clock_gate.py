@@ -11,7 +11,7 @@ Components that gate list `verilog_modules()` among the modules they instantiate
 
 Why: a simulator such as Verilator evaluates the logic behind a clock domain only on that
 domain's edges, so a datapath that works a few per cent of the time costs a few per cent of its
-evaluation (in silicon the same gate saves its dynamic power).  Verilator orders the gated clock
+evaluation (in silicon the same gate keeps the idle registers from switching).  Verilator orders the gated clock
 before the registers it drives, so they sample the same pre-edge values as the ``sync``
 registers.  amaranth.sim does not: its gated clock would rise a delta cycle after ``sync``'s, when
 the ``sync`` registers have already updated, and it cannot simulate the Verilog cell either, so
