@@ -10,7 +10,7 @@ design point and runs row streams of max-size DMA rows through it:
 
 Prints bytes/cycle per stream (the bus moves at most `dma_bus_bits/8` bytes per cycle and
 direction), simulated cycles per wall-clock second, and the time to load and dump the whole memory
-image through the `$readmemh`/`$writememh` backdoor.  Every run is checked byte for byte.
+image through the model's binary file backdoor.  Every run is checked byte for byte.
 
     python benchmarks/bench_dma.py [--preset default] [--latency 40] [--rows 32000] [--mem-mib 4]
 """
@@ -95,9 +95,9 @@ def main(argv=None) -> int:
         print(f"{r['name']:16} {f['rows']:7d} {f['cycles']:9d} {f['bytes_per_cycle']:8.2f} "
               f"{f['bytes_per_cycle'] / p.bus_bytes:8.1%} {f['sim_cycles_per_s'] / 1e6:10.3f}")
     img = figures["image"]
-    print(f"image backdoor ({img['bytes'] >> 20} MiB): numpy->hex {img['format_s']:.3f} s, "
-          f"$readmemh {img['readmemh_s']:.3f} s, $writememh {img['writememh_s']:.3f} s, "
-          f"hex->numpy {img['parse_s']:.3f} s")
+    print(f"image backdoor ({img['bytes'] >> 20} MiB): numpy->file {img['format_s']:.3f} s, "
+          f"load {img['load_s']:.3f} s, dump {img['dump_s']:.3f} s, "
+          f"file->numpy {img['parse_s']:.3f} s")
     print(f"build {build_s:.1f} s (cached when unchanged), simulation process {run_s:.1f} s")
     return 0
 

@@ -1,5 +1,5 @@
-"""Loading and dumping a memory image of the AXI4 memory model: `$readmemh`/`$writememh` backdoor
-versus one VPI access per bus word (cocotb), on the same Verilator build.
+"""Loading and dumping a memory image of the AXI4 memory model: its binary file backdoor
+(`$fread`/`$fwrite`) versus one VPI access per bus word (cocotb), on the same Verilator build.
 
     python benchmarks/bench_image_load.py [--mib 1 4] [--bus-bits 128]
 """
@@ -25,8 +25,8 @@ def main(argv=None) -> int:
     ap.add_argument("--mib", type=int, nargs="+", default=[1, 4], help="image sizes (MiB)")
     ap.add_argument("--bus-bits", type=int, default=128)
     args = ap.parse_args(argv)
-    print(f"{'image':>7} {'$readmemh load':>15} {'$writememh dump':>16} {'VPI load':>9} "
-          f"{'VPI dump':>9}   (seconds, including numpy <-> hex text)")
+    print(f"{'image':>7} {'file load':>10} {'file dump':>10} {'VPI load':>9} "
+          f"{'VPI dump':>9}   (seconds, including numpy <-> file)")
     for mib in args.mib:
         size = mib << 20
         if size & (size - 1):
@@ -44,7 +44,7 @@ def main(argv=None) -> int:
             sim.run("test_image_backdoor", test_dir=SIM_DIR,
                     extra_env={"IMAGE_SETUP": json.dumps(setup)})
             f = json.loads(results.read_text())
-        print(f"{mib:5d} MiB {f['readmemh_load_s']:15.3f} {f['writememh_dump_s']:16.3f} "
+        print(f"{mib:5d} MiB {f['file_load_s']:10.3f} {f['file_dump_s']:10.3f} "
               f"{f['vpi_load_s']:9.3f} {f['vpi_dump_s']:9.3f}")
     return 0
 

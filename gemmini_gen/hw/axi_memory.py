@@ -17,9 +17,17 @@ The storage is a small hand-written Verilog module (:data:`STORAGE_VERILOG`, pas
 :func:`write_storage_verilog`'s file to the simulator with the design) because an Amaranth memory of
 megabytes would be emitted as one initial assignment per word.  It adds a backdoor for whole images:
 put a file name (ASCII, right-aligned, zero-padded on the left as Verilog strings are) on
-``image.path`` and pulse ``image.load`` (``$readmemh``) or ``image.dump`` (``$writememh``) for one
-cycle.  Image files are `$readmemh` text: one bus word per line, most significant byte first, and
-optional ``@<word address>`` lines; :func:`image_to_hex` / :func:`hex_to_image` convert numpy bytes.
+``image.path`` and pulse ``image.load`` or ``image.dump`` for one cycle.  Both files are binary, so
+the simulator moves bytes instead of parsing hex text (a `$readmemh` costs about five times as much
+per byte, which mattered for the command ring that reloads megabytes during a run):
+
+* a **load file** is a sequence of segments, each an 8-byte header (first word, word count: two
+  big-endian u32) and that many words, most significant byte first (what ``$fread`` expects);
+  :func:`storage_segment` writes one from little-endian words, :func:`image_segments` from bytes at
+  a byte address;
+* a **dump file** is every word of the memory, word 0 first, least significant byte first and
+  padded to a multiple of 4 bytes (``$fwrite`` with ``%u``): the memory's bytes in address order
+  when words are 32 bits or wider; :func:`image_from_dump` reads it.
 """
 
 from __future__ import annotations
@@ -36,14 +44,16 @@ from .axi import AXI4Signature, Burst, Resp
 from .fifo import BufferedFIFO
 
 __all__ = ["AXI4Memory", "ImageSignature", "STORAGE_MODULE", "STORAGE_VERILOG",
-           "write_storage_verilog", "image_to_hex", "hex_to_image", "encode_path"]
+           "write_storage_verilog", "storage_segment", "image_segments", "image_from_dump",
+           "encode_path"]
 
 STORAGE_MODULE = "gemmini_axi_memory_storage"
 
 STORAGE_VERILOG = f"""\
 // Word-addressed storage of gemmini_gen.hw.axi_memory.AXI4Memory (simulation model).
-// One synchronous read port, one write port with byte enables, and a $readmemh/$writememh
-// backdoor triggered by `load`/`dump` with the file name held in `path`.
+// One synchronous read port, one write port with byte enables, and a binary backdoor triggered by
+// `load` ($fread of segments: u32 first word, u32 count, then the words; see axi_memory.py) or
+// `dump` (every word by $fwrite %u) with the file name held in `path`.
 module {STORAGE_MODULE} #(
     parameter WIDTH = 128,
     parameter ABITS = 16,
@@ -62,10 +72,22 @@ module {STORAGE_MODULE} #(
     input dump
 );
     reg [WIDTH-1:0] mem [0:(1<<ABITS)-1];
-    integer i;
+    reg [63:0] segment;
+    integer i, fd, got;
     always @(posedge clk) begin
-        if (load) $readmemh(path, mem);
-        if (dump) $writememh(path, mem);
+        if (load) begin
+            fd = $fopen(path, "rb");
+            if (fd == 0) $fatal(1, "memory backdoor: cannot open %0s", path);
+            while ($fread(segment, fd) == 8)
+                got = $fread(mem, fd, segment[63:32], segment[31:0]);
+            $fclose(fd);
+        end
+        if (dump) begin
+            fd = $fopen(path, "wb");
+            if (fd == 0) $fatal(1, "memory backdoor: cannot create %0s", path);
+            for (i = 0; i < (1<<ABITS); i = i + 1) $fwrite(fd, "%u", mem[i]);
+            $fclose(fd);
+        end
         if (rd_en) rd_data <= mem[rd_addr];
         if (wr_en)
             for (i = 0; i < WIDTH/8; i = i + 1)
@@ -92,23 +114,33 @@ def encode_path(path: str | Path, path_bytes: int) -> int:
     return int.from_bytes(raw, "big")
 
 
-def image_to_hex(image: np.ndarray, base: int, bus_bytes: int) -> str:
-    """`$readmemh` text placing the bytes `image` at byte address `base` (a multiple of bus_bytes
-    after zero padding at both ends)."""
+def storage_segment(words: np.ndarray, first: int) -> bytes:
+    """One load-file segment placing `words` (N x word bytes, uint8, least significant byte first)
+    at word addresses first.. of the storage."""
+    words = np.ascontiguousarray(words, dtype=np.uint8)
+    header = np.array([first, len(words)], dtype=">u4").tobytes()
+    return header + words[:, ::-1].tobytes()
+
+
+def image_segments(image: np.ndarray, base: int, bus_bytes: int) -> bytes:
+    """A load-file segment placing the bytes `image` at byte address `base` (whole bus words: the
+    bytes around the image in its first and last word are written as zeros)."""
     raw = np.ascontiguousarray(image, dtype=np.uint8).reshape(-1)
     lead = base % bus_bytes
     total = -(-(lead + raw.size) // bus_bytes) * bus_bytes
     words = np.zeros(total, np.uint8)
     words[lead:lead + raw.size] = raw
-    body = words.reshape(-1, bus_bytes)[:, ::-1].tobytes().hex("\n", bus_bytes)
-    return f"@{base // bus_bytes:x}\n{body}\n"
+    return storage_segment(words.reshape(-1, bus_bytes), base // bus_bytes)
 
 
-def hex_to_image(text: str, bus_bytes: int, base: int = 0, nbytes: int | None = None) -> np.ndarray:
-    """Bytes from `$writememh` text of the whole memory (word 0 first): `nbytes` bytes from `base`."""
-    lines = [ln for ln in text.split() if ln and ln[0] not in "@/"]
-    words = np.frombuffer(bytes.fromhex("".join(lines)), np.uint8).reshape(-1, bus_bytes)[:, ::-1]
-    flat = words.reshape(-1)
+def image_from_dump(raw: bytes, bus_bytes: int, base: int = 0,
+                    nbytes: int | None = None) -> np.ndarray:
+    """Bytes `base`.. `base + nbytes` of the memory from a dump file (all of it without `nbytes`)."""
+    stride = -(-bus_bytes // 4) * 4                  # %u pads every word to whole 32-bit units
+    words = np.frombuffer(raw, np.uint8)
+    if words.size % stride:
+        raise ValueError(f"dump of {words.size} bytes is not a whole number of {stride}-byte words")
+    flat = words.reshape(-1, stride)[:, :bus_bytes].reshape(-1)
     end = flat.size if nbytes is None else base + nbytes
     if end > flat.size:
         raise ValueError(f"dump holds {flat.size} bytes, asked for {base:#x}+{end - base}")

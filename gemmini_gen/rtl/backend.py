@@ -205,7 +205,7 @@ class RtlBackend:
         return self.last_build
 
     def _setup(self, jobs, size: int, work: Path) -> tuple[dict, list[dict]]:
-        from ..hw.axi_memory import image_to_hex
+        from ..hw.axi_memory import image_segments
 
         cfg = self.config
         entries, prepared = [], []
@@ -224,12 +224,12 @@ class RtlBackend:
                     Path(entry["image_bin"]).write_bytes(_wrapped(flat, offset, size).tobytes())
                     entry["image_offset"] = 0
                 else:
-                    entry["image"] = str(work / f"image{index}.hex")
+                    entry["image"] = str(work / f"image{index}.seg")
                     head = min(flat.size, size - offset)
-                    text = image_to_hex(flat[:head], offset, cfg.bus_bytes)
+                    load = image_segments(flat[:head], offset, cfg.bus_bytes)
                     if head < flat.size:                     # the span wraps around
-                        text += image_to_hex(flat[head:], 0, cfg.bus_bytes)
-                    Path(entry["image"]).write_text(text)
+                        load += image_segments(flat[head:], 0, cfg.bus_bytes)
+                    Path(entry["image"]).write_bytes(load)
             entries.append(entry)
             prepared.append({"base": base, "offset": offset, "span": flat.size,
                              "dump": entry["dump"]})
@@ -277,9 +277,9 @@ class RtlBackend:
     def _read_dump(self, path: Path, size: int) -> np.ndarray:
         if self.memory_model == "axiram":
             return np.frombuffer(path.read_bytes(), dtype=np.uint8)
-        from ..hw.axi_memory import hex_to_image
+        from ..hw.axi_memory import image_from_dump
 
-        return hex_to_image(path.read_text(), self.config.bus_bytes, 0, size)
+        return image_from_dump(path.read_bytes(), self.config.bus_bytes, 0, size)
 
     def _save_waves(self, work: Path, program: Program) -> None:
         """Copy the trace the simulator wrote in its working directory to `waves_path`."""

@@ -6,7 +6,7 @@ The backend writes a setup JSON and names it in $GEMMINI_RTL_SETUP:
      "resp_depth", "path_bytes", "watchdog", "max_burst_bytes", "seed", "pause", "wall_limit_s",
      "results",
      "jobs": [{"name", "commands" (file of 24-byte records), "preamble" (such a file | null),
-               "image" ($readmemh file | null), "image_bin" (raw bytes for axiram | null),
+               "image" (load file of the memory model | null), "image_bin" (raw bytes for axiram | null),
                "image_offset", "dump" (file), "stall_after"}]}
 
 Per job: run the preamble (a clean slate for programs after the first) as a phase of its own, then
@@ -34,7 +34,7 @@ from cocotb.triggers import ClockCycles, Timer
 from gemmini_gen.hw.axi_memory import encode_path
 from gemmini_gen.hw.ctrl.interface import ERROR_LAYOUT, STATUS_UNITS, ErrorCause
 from gemmini_gen.rtl.build import PERIOD_NS
-from gemmini_gen.rtl.command_feeder import RECORD_BYTES, ring_hex
+from gemmini_gen.rtl.command_feeder import RECORD_BYTES, ring_segment
 from gemmini_gen.rtl.harness import COUNTERS
 
 SETUP_ENV = "GEMMINI_RTL_SETUP"
@@ -101,10 +101,10 @@ class Session:
         while start < loaded + count:          # split where the ring wraps
             slot = start % self.depth
             n = min(loaded + count - start, self.depth - slot)
-            parts.append(ring_hex(records[start:start + n], slot))
+            parts.append(ring_segment(records[start:start + n], slot))
             start += n
-        path = self.work / f"ring-{tag}.hex"
-        path.write_text("".join(parts))
+        path = self.work / f"ring-{tag}.bin"
+        path.write_bytes(b"".join(parts))
         await self.backdoor("cmd_load", path)
         self.dut.cmd_limit.value = loaded + count
         return loaded + count

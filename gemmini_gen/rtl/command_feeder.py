@@ -1,9 +1,9 @@
-"""`CommandFeeder`: streams a program's commands from an on-chip ring that Python fills through a
-`$readmemh` backdoor, so Python stays off the per-cycle path however long the program is.
+"""`CommandFeeder`: streams a program's commands from an on-chip ring that Python fills through the
+memory model's binary backdoor, so Python stays off the per-cycle path however long the program is.
 
 The ring is `depth` records of the binary program form (ISA docs, "Binary form"): 192 bits =
 funct (u64) | rs1 (u64) | rs2 (u64), little-endian, record i at slot i mod depth.  Python writes a
-chunk of records (a hex file with an ``@slot`` line, see `ring_hex`), pulses ``load``, and raises
+chunk of records (a load file of one or two segments, see `ring_segment`), pulses ``load``, and raises
 ``limit`` to the number of records now loaded (counted since reset).  The feeder reads
 slot after slot while ``issued < limit`` and offers one command per cycle on ``cmd``; ``fed`` counts
 the commands the accelerator accepted.  Python may overwrite a slot once ``fed`` has passed it.
@@ -19,20 +19,19 @@ from amaranth.lib import fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
-from ..hw.axi_memory import STORAGE_MODULE
+from ..hw.axi_memory import STORAGE_MODULE, storage_segment
 from ..hw.ctrl.interface import COMMAND_LAYOUT
 
-__all__ = ["CommandFeeder", "RECORD_BYTES", "ring_hex"]
+__all__ = ["CommandFeeder", "RECORD_BYTES", "ring_segment"]
 
 RECORD_BYTES = 24          # one command record: funct, rs1, rs2 as u64 each
 _FIFO_DEPTH = 8
 
 
-def ring_hex(records: np.ndarray, first_slot: int) -> str:
-    """`$readmemh` text placing `records` (N x 24 bytes, uint8) at ring slots first_slot.. (the
+def ring_segment(records: np.ndarray, first_slot: int) -> bytes:
+    """Load-file segment placing `records` (N x 24 bytes, uint8) at ring slots first_slot.. (the
     caller splits chunks at the end of the ring)."""
-    words = np.ascontiguousarray(records, dtype=np.uint8).reshape(-1, RECORD_BYTES)[:, ::-1]
-    return f"@{first_slot:x}\n" + words.tobytes().hex("\n", RECORD_BYTES) + "\n"
+    return storage_segment(np.asarray(records, dtype=np.uint8).reshape(-1, RECORD_BYTES), first_slot)
 
 
 class CommandFeeder(wiring.Component):

@@ -9,7 +9,8 @@
                              `--busy/status/error--> done detection, watchdog, cycle counters
 ```
 
-* **Commands** come from the `CommandFeeder` ring (binary program records loaded by `$readmemh`).
+* **Commands** come from the `CommandFeeder` ring (binary program records, loaded through the
+  storage backdoor of the memory model).
 * **Memory** is `hw.axi_memory.AXI4Memory` of `memory_bytes` (a power of two; addresses wrap modulo
   it) with fixed read/write latency and its image backdoor; or, with `external=True`, the
   accelerator's AXI master is the top-level port ``axi__*`` where a Python memory answers

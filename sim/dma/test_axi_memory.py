@@ -17,7 +17,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
 from gemmini_gen.hw.axi import Burst
-from gemmini_gen.hw.axi_memory import encode_path, hex_to_image, image_to_hex
+from gemmini_gen.hw.axi_memory import encode_path, image_from_dump, image_segments
 from streams import start_watchdog
 
 SETUP = json.loads(os.environ.get("AXI_MEMORY_SETUP", "{}"))
@@ -60,15 +60,15 @@ class Bench:
         await RisingEdge(self.dut.clk)
 
     async def load(self, image: np.ndarray, base: int = 0):
-        path = self.work / "in.hex"
-        path.write_text(image_to_hex(image, base, self.bus_bytes))
+        path = self.work / "in.seg"
+        path.write_bytes(image_segments(image, base, self.bus_bytes))
         await self.backdoor("load", path)
         self.image[base:base + image.size] = image
 
     async def dump(self) -> np.ndarray:
-        path = self.work / "out.hex"
+        path = self.work / "out.bin"
         await self.backdoor("dump", path)
-        return hex_to_image(path.read_text(), self.bus_bytes, 0, self.size)
+        return image_from_dump(path.read_bytes(), self.bus_bytes, 0, self.size)
 
     def word(self, addr: int) -> int:
         base = addr - addr % self.bus_bytes
@@ -93,7 +93,7 @@ def beat_addresses(addr: int, beats: int, size: int, burst: int) -> list[int]:
 
 @cocotb.test()
 async def image_roundtrip(dut):
-    """$readmemh at an offset, then $writememh of the whole memory, byte for byte."""
+    """A backdoor load at an offset, then a dump of the whole memory, byte for byte."""
     b = Bench(dut)
     await b.start()
     image = b.np_rng.integers(0, 256, b.size // 2 - 3, np.uint8)

@@ -21,7 +21,7 @@ from amaranth.hdl import unsigned
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
-from gemmini_gen.hw.axi_memory import encode_path, hex_to_image, image_to_hex
+from gemmini_gen.hw.axi_memory import encode_path, image_from_dump, image_segments
 from gemmini_gen.hw.dma import DMAParams
 from gemmini_gen.hw.dma.params import (read_request_layout, read_response_layout,
                                        write_done_layout, write_request_layout)
@@ -80,16 +80,16 @@ class Bench:
         if self.mode == "axiram":
             self.ram.write(0, image.tobytes())
             return
-        path = self.work / "image_in.hex"
-        path.write_text(image_to_hex(image, 0, self.p.bus_bytes))
+        path = self.work / "image_in.seg"
+        path.write_bytes(image_segments(image, 0, self.p.bus_bytes))
         await self._backdoor(path, "load")
 
     async def contents(self) -> np.ndarray:
         if self.mode == "axiram":
             return np.frombuffer(self.ram.read(0, self.size), np.uint8)
-        path = self.work / "image_out.hex"
+        path = self.work / "image_out.bin"
         await self._backdoor(path, "dump")
-        return hex_to_image(path.read_text(), self.p.bus_bytes, 0, self.size)
+        return image_from_dump(path.read_bytes(), self.p.bus_bytes, 0, self.size)
 
     async def _backdoor(self, path: Path, op: str):
         self.dut.image__path.value = encode_path(path, len(self.dut.image__path) // 8)

@@ -1,6 +1,6 @@
 """cocotb: two ways to move a whole memory image into/out of the AXI4Memory model, timed.
 
-* ``$readmemh`` / ``$writememh`` through the model's image port (one backdoor pulse each);
+* the model's binary image backdoor (``$fread`` / ``$fwrite``, one pulse each);
 * one VPI write/read per bus word of the storage array (needs the array built public).
 
 $IMAGE_SETUP (JSON): data_width, size_bytes, work_dir, results.  Both loads must dump identically.
@@ -18,7 +18,7 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
-from gemmini_gen.hw.axi_memory import encode_path, hex_to_image, image_to_hex
+from gemmini_gen.hw.axi_memory import encode_path, image_from_dump, image_segments
 
 SETUP = json.loads(os.environ.get("IMAGE_SETUP", "{}"))
 
@@ -45,14 +45,14 @@ async def image_load_methods(dut):
 
     image = rng.integers(0, 256, size, np.uint8)
     t0 = time.perf_counter()
-    (work / "in.hex").write_text(image_to_hex(image, 0, bus))
-    await backdoor(dut, "load", work / "in.hex")
-    figures["readmemh_load_s"] = time.perf_counter() - t0
+    (work / "in.seg").write_bytes(image_segments(image, 0, bus))
+    await backdoor(dut, "load", work / "in.seg")
+    figures["file_load_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    await backdoor(dut, "dump", work / "out.hex")
-    got = hex_to_image((work / "out.hex").read_text(), bus, 0, size)
-    figures["writememh_dump_s"] = time.perf_counter() - t0
-    assert np.array_equal(got, image), "$readmemh/$writememh round trip differs"
+    await backdoor(dut, "dump", work / "out.bin")
+    got = image_from_dump((work / "out.bin").read_bytes(), bus, 0, size)
+    figures["file_dump_s"] = time.perf_counter() - t0
+    assert np.array_equal(got, image), "backdoor load/dump round trip differs"
 
     image = rng.integers(0, 256, size, np.uint8)
     words = image.reshape(-1, bus)
@@ -66,6 +66,6 @@ async def image_load_methods(dut):
     back = b"".join(int(storage[i].value).to_bytes(bus, "little") for i in range(len(words)))
     figures["vpi_dump_s"] = time.perf_counter() - t0
     assert back == image.tobytes(), "VPI round trip differs"
-    await backdoor(dut, "dump", work / "out.hex")
-    assert np.array_equal(hex_to_image((work / "out.hex").read_text(), bus, 0, size), image)
+    await backdoor(dut, "dump", work / "out.bin")
+    assert np.array_equal(image_from_dump((work / "out.bin").read_bytes(), bus, 0, size), image)
     Path(SETUP["results"]).write_text(json.dumps(figures))
