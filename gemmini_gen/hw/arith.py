@@ -53,14 +53,17 @@ def rshift_rne(x, s):
     """R1: `x` (signed) arithmetically shifted right by `s` (unsigned), rounding half to even.
 
     Shifts beyond the width of `x` give the same result as a shift by `len(x) + 1` (0), so the
-    shifters are sized by `x`, not by `s`."""
+    shifters are sized by `x`, not by `s`.  The mask of the bits below the half bit is all ones
+    shifted right: a left shift by a variable amount would be `2**len(amount) - 1` bits wider than
+    `x` (97 bits for a 32-bit `x`), which a simulator evaluates word by word in every lane."""
     width = len(x)
     cap = width + 1
     s_eff = Mux(s > cap, cap, s)[:bits_for(cap)]
     s_minus_1 = (s_eff - 1)[:len(s_eff)]
     q = x >> s_eff
     half = (x >> s_minus_1)[0]
-    low_mask = ((Const(1, cap + 1) << s_minus_1) - 1)[:width]
+    below_half = Mux(s_minus_1 > width, width, s_minus_1)       # bits under the half bit
+    low_mask = Const((1 << width) - 1, width) >> (Const(width, len(s_eff)) - below_half)[:len(s_eff)]
     sticky = (x.as_unsigned() & low_mask) != 0
     round_up = (s_eff != 0) & half & (sticky | q[0])
     return Mux(s_eff == 0, x, q + round_up)
