@@ -87,12 +87,16 @@ def _make_runner():
         already built directory while still setting up the runner's state."""
 
         reuse = False
+        main: Path | None = None
 
         def _build_command(self):
             if self.reuse:
                 return []
             cmds = super()._build_command()
             cmds[0] = [arg for arg in cmds[0] if arg != "--public-flat-rw"]
+            if self.main is not None:            # our simulation main instead of cocotb's
+                cmds[0] = [str(self.main) if arg.endswith("/verilator/verilator.cpp") else arg
+                           for arg in cmds[0]]
             return cmds
 
     return LeanVerilator()
@@ -158,22 +162,26 @@ def _failures(results: Path) -> str:
 
 def build(top: str, sources: Sequence[Path | str], *, waves: bool = False,
           extra_args: Sequence[str] = (), public: Sequence[str] = (),
-          name: str | None = None) -> SimBuild:
+          name: str | None = None, main: Path | str | None = None) -> SimBuild:
     """Build `top` from Verilog `sources` (cached by content).
 
     `public` lists extra `-module:signal` pairs (as "module.signal") that tests need to see besides the
-    top-level ports."""
+    top-level ports.  `main` replaces cocotb's C++ simulation main (it must implement the same VPI
+    contract, e.g. `gemmini_gen/rtl/clocked_main.cpp`)."""
     sources = [Path(s).resolve() for s in sources]
     texts = [s.read_text() for s in sources]
+    main = Path(main).resolve() if main is not None else None
     flags = [*LEAN_FLAGS, *extra_args]
     h = hashlib.sha256()
-    for item in (_RECIPE_VERSION, top, str(waves), *flags, *public, *texts):
+    for item in (_RECIPE_VERSION, top, str(waves), *flags, *public, *texts,
+                 main.read_text() if main else ""):
         h.update(item.encode())
         h.update(b"\0")
     build_dir = cache_root() / f"{name or top}-{h.hexdigest()[:16]}"
     binary = build_dir / top
     vlt = build_dir / "ports.vlt"
     runner = _make_runner()
+    runner.main = main
     if binary.exists():
         runner.reuse = True
         runner.build(sources=[vlt, *sources], hdl_toplevel=top, build_dir=build_dir,

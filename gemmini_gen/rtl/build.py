@@ -1,12 +1,14 @@
 """Cached Verilator builds of `AcceleratorHarness`: one per (config, `HarnessParams`, waves).
 
-With the memory model, the simulated top is `CLOCKED_TOP`, a Verilog wrapper that generates the
-clock in HDL (built with Verilator's ``--timing``) and passes every other port through, with
-``clk`` as an output for `RisingEdge` awaits: a clock driven from cocotb costs a VPI write and
-callbacks per edge, which halves the speed of this design.  With an HDL clock, a value Python
-writes in a `RisingEdge` callback can already be seen by that edge, so Python must only write
-levels it holds for several cycles; cocotb-driven bus models (the external-AXI variant for
-cocotbext-axi) need the cocotb clock instead and get the plain `TOP` (`SimBuild.hdl_clock`).
+With the memory model, the simulated top is `CLOCKED_TOP`, a Verilog wrapper that sets the time
+scale and passes every port of the harness through, and the clock is generated in C++ by our own
+simulation main (`clocked_main.cpp`, replacing cocotb's): it runs the clock edges between two of
+cocotb's timers as plain model evaluations, without the VPI phases cocotb's main runs at every time
+step, as long as no Python callback waits on a signal.  ``clk`` stays visible for `RisingEdge`
+awaits.  A value Python writes in a `RisingEdge` callback can already be seen by that edge, so
+Python must only write levels it holds for several cycles.  cocotb-driven bus models (the
+external-AXI variant for cocotbext-axi) need the cocotb clock instead and get the plain `TOP` with
+cocotb's main (`SimBuild.hdl_clock` is False).
 
 Emitting the Verilog of a DIM-16 accelerator takes seconds, so a build is looked up before anything
 is emitted: the key hashes the config, the harness parameters, the wave option and the source of
@@ -29,18 +31,19 @@ from pathlib import Path
 from ..config import GemminiConfig
 from ..sim_runner import SimBuild, build, cache_root
 
-__all__ = ["CLOCKED_TOP", "PERIOD_NS", "TOP", "clocked_wrapper", "harness_build",
-           "source_fingerprint"]
+__all__ = ["CLOCKED_MAIN", "CLOCKED_TOP", "PERIOD_NS", "TOP", "clocked_wrapper",
+           "harness_build", "source_fingerprint"]
 
 TOP = "gemmini_harness"
 CLOCKED_TOP = "gemmini_harness_clocked"
 PERIOD_NS = 10
-# --timing runs the wrapper's clock as a coroutine; the wheel's verilated.mk lacks the g++ flag.
-TIMING_ARGS = ("--timing", "-CFLAGS", "-fcoroutines")
+CLOCKED_MAIN = Path(__file__).resolve().parent / "clocked_main.cpp"
+# The wrapper's time scale is 1ns/1ps: the main counts time in picoseconds.
+CLOCK_ARGS = ("-CFLAGS", "-DGEMMINI_CLOCK=clk", "-CFLAGS", f"-DGEMMINI_HALF_PERIOD={PERIOD_NS * 500}")
 _PACKAGE = Path(__file__).resolve().parents[1]
 _SOURCE_GLOBS = ("hw/**/*.py", "isa/*.py", "config.py", "arith.py", "emit.py", "rtl/harness.py",
                  "rtl/command_feeder.py", "rtl/response_ring.py", "rtl/axi_gate.py",
-                 "rtl/build.py")
+                 "rtl/build.py", "rtl/clocked_main.cpp")
 
 
 @lru_cache(maxsize=1)
@@ -79,12 +82,12 @@ def harness_build(cfg: GemminiConfig, params, waves: bool = False) -> SimBuild:
 
 
 def clocked_wrapper(harness) -> str:
-    """Verilog of `CLOCKED_TOP`: `TOP` with its clock generated in HDL, every other port of the
-    harness passed through, and the clock as an output."""
+    """Verilog of `CLOCKED_TOP`: `TOP` under a 1ns/1ps time scale with every port passed through
+    (the clock is driven by `clocked_main.cpp`)."""
     from amaranth.hdl import Const, Value
     from amaranth.lib import wiring
 
-    decls, conns = ["  output reg clk"], ["    .clk(clk)"]
+    decls, conns = ["  input clk"], ["    .clk(clk)"]
     for path, member, value in harness.signature.flatten(harness):
         name = "__".join(map(str, path))
         value = Value.cast(value)
@@ -93,10 +96,8 @@ def clocked_wrapper(harness) -> str:
         width = f"[{len(value) - 1}:0] " if len(value) > 1 else ""
         decls.append(f"  {'input' if member.flow == wiring.In else 'output'} {width}{name}")
         conns.append(f"    .{name}({name})")
-    half = PERIOD_NS // 2
     return ("`timescale 1ns/1ps\n"
             f"module {CLOCKED_TOP}(\n" + ",\n".join(decls) + "\n);\n"
-            f"  initial clk = 1'b0;\n  always #{half} clk = ~clk;\n"
             f"  {TOP} harness(\n" + ",\n".join(conns) + "\n  );\nendmodule\n")
 
 
@@ -126,7 +127,7 @@ def _build_locked(cfg: GemminiConfig, params, waves: bool, src_dir: Path) -> Sim
         sim = build(TOP, [top_v, storage_v], waves=waves, name=f"{TOP}-{cfg.slug()}")
     else:
         sim = build(CLOCKED_TOP, [wrapper_v, top_v, storage_v], waves=waves,
-                    extra_args=TIMING_ARGS, name=f"{TOP}-{cfg.slug()}")
+                    extra_args=CLOCK_ARGS, main=CLOCKED_MAIN, name=f"{TOP}-{cfg.slug()}")
     sim.hdl_clock = not params.external
     sim.emit_seconds = emit_seconds
     return sim
