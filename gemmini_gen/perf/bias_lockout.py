@@ -18,7 +18,7 @@ a race of a few tens of cycles, which the schedule decides with its own timing: 
 DIM 8 (the stream gives 128) shows no wait, and the schedule charges the lock-out only in `dw5x5`
 on DIM 4 -- on DIM 8 its bias is in 27 cycles before its computes start, so the 224 cycles per
 step are missing there.  `dw5x5` on DIM 16 waits 336 cycles on its steps that keep B in place
-(the schedule's overlap charge, `_Schedule.bias_conflict`, gives 303-386) and none on those that
+(the schedule's overlap charge, `bias_conflict.BiasConflict`, gives 303-386) and none on those that
 load one (the stream gives 480).
 """
 

@@ -8,8 +8,9 @@ bias over its second half), and the stores of the C tile step s-1 finished (from
 OS).  `_Schedule._walk` cuts each step into the segments between those boundaries; in each
 segment every unit works through its share at its own rate:
 
-* the front end issues one command per cycle, in program order, and stops when the queue of the
-  next command is full: a queue entry lives until its command is complete, so the front end passes
+* the front end issues one command per cycle (a pair is two, PRELOAD and COMPUTE), in program
+  order, and stops when the queue of the next command is full: a queue entry lives until its
+  command is complete (a pair's from its issue, `ISSUE_TO_FEED` before its feed), so it passes
   a segment only when all but the last `rs_entries_*` commands of each unit in it are done (the
   streams of one unit in a segment are interleaved, so those commands are a mix of all of them);
   while the load queue is full, the commands behind its next load wait too: no unit starts a
@@ -44,7 +45,7 @@ segment every unit works through its share at its own rate:
 
 Dependencies follow the rows they touch, in stream order ("trailing"): step s's computes start when
 its bias and what its first pair reads are loaded (the first k-group's A and B's first k-block,
-as a share of the loads' work; in OS with B in place, A's first row block) and end no earlier
+as a share of the stream's own work; in OS with B in place, A's first row block) and end no earlier
 than the last load (in WS, with one bias command per row block, the last bias row) plus the
 pairs from the first that needs it; the stores of a C tile trail its last computes; a
 bias trails the stores of the tile that last used its accumulator half; loads into a scratchpad
@@ -60,18 +61,19 @@ response is back (`program_overhead` covers the configuration commands and the e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
 from types import SimpleNamespace
 
 import numpy as np
 
 from ..config import GemminiConfig
-from .bias_lockout import bias_before_first_b
+from .bias_conflict import BiasConflict
 from .fluid_queue import NEVER, QueueUnit, StreamSpan
 from .load_overlap import overlap_loads
 from .load_profile import Profile, a_group_work, profile_runs, step_profile
 from .model_params import GemminiModelParams
 from .step_costs import StepCosts
-from .unit_limits import (WRITE_TURNAROUND, channel_limits, load_window,
+from .unit_limits import (ISSUE_TO_FEED, WRITE_TURNAROUND, channel_limits, load_window,
                           mesh_timing, read_responses)
 
 __all__ = ["LayerTiming", "layer_timing"]
@@ -123,8 +125,6 @@ class _Schedule:
         work = {kind: limit.max(axis=0) for kind, limit in limits.items()}
         execute = (mesh.block_cycles * costs.pairs + costs.conflict_cycles).astype(float)
         self.ex_lag = (mesh.latency_ws if ws else mesh.latency_os) + cfg.dim + cfg.acc_latency
-        results = costs.pairs if ws else costs.blocks_i * costs.blocks_j    # blocks written
-        acc_write_share = np.minimum(1.0, results * cfg.dim / np.maximum(execute, 1))
         self.totals = {"execute": int(execute.sum()), "issue": int(costs.commands.sum()),
                        "load": int(round(sum(work[k].sum() for k in ("a", "b", "bias")))),
                        "store": int(round(work["stores"].sum()))}
@@ -161,14 +161,11 @@ class _Schedule:
             self.conflicts = [(float(mesh.block_cycles), n, lo, hi) for n, lo, hi in zip(
                 costs.conflict_cycles.tolist(), costs.conflict_first.tolist(),
                 costs.conflict_end.tolist())]
-        self.acc_write_share = acc_write_share.tolist()
-        # WS: how long the first k sweep's pairs take (`bias_conflict`)
-        self.first_sweep = ((costs.blocks_i * costs.blocks_j * execute / costs.pairs).tolist()
-                            if ws else None)
-        self.locked_out: set[int] = set()
         self.ld_lag = params.read_latency + params.load_lag
         self.load = QueueUnit("load", cfg.rs_entries_ld, self.ld_lag)
-        self.compute = QueueUnit("compute", cfg.rs_entries_ex, self.ex_lag)
+        # a pair's queue entry lives from its issue to its completion: the execute controller
+        # feeds it `ISSUE_TO_FEED` cycles after the issue, its results come `ex_lag` after that
+        self.compute = QueueUnit("compute", cfg.rs_entries_ex, self.ex_lag + ISSUE_TO_FEED)
         self.store = QueueUnit("store", cfg.rs_entries_st, params.store_lag)
         self.units = (self.load, self.compute, self.store)
         self.params = params
@@ -178,6 +175,8 @@ class _Schedule:
                       "ab": [StreamSpan(self.ld_lag, w) for w in self.ab_work],
                       "bias": [StreamSpan(self.ld_lag, w) for w in self.work["bias"]]}
         self.compute_needs = [self._compute_needs(step) for step in range(steps)]
+        self.bias_conflict = BiasConflict(costs, self.c, cfg, execute, (self.ld_lag, self.ex_lag),
+                                          self.load, self.spans).charge
         self.profiles: dict[tuple, Profile | None] = {}
         self.cuts: dict[tuple, tuple[float, list]] = {}     # profile_runs, by segment
         self.half_stored: dict[int, int] = {}       # accumulator half -> step last stored
@@ -195,8 +194,10 @@ class _Schedule:
         end = rate * n      # + the work up to the piece's end
         if conflict and n > lo:
             end += conflict if n >= hi else conflict * (n - lo) / (hi - lo)
-        return (max(loads.at(first), bias.at(bias_first)),
-                max(loads.done() - load_work, bias.done() - bias_work) + end)
+        start, bias_start = loads.at(first), bias.at(bias_first)
+        done, bias_done = loads.done() - load_work, bias.done() - bias_work
+        return (start if start >= bias_start else bias_start,
+                (done if done >= bias_done else bias_done) + end)
 
     def pairs_work(self, step: int, pairs: float) -> float:
         """The execute unit's work for the step's first `pairs` pairs: the step's rate a pair
@@ -266,38 +267,6 @@ class _Schedule:
         return (first, load_work, 1 / max(c.bias.commands[step], 1), bias_work,
                 self.spans["ab"][step], self.spans["bias"][step], pairs, *placed)
 
-    def bias_conflict(self, step: int, start: float, end: float) -> None:
-        """The step's computes running [start, end) while its own bias is still being loaded:
-        both write the same accumulator bank, and the execute unit's results go first, so the
-        bias rows -- and the load unit behind them -- wait for the computes' writes.  In WS only
-        the pairs of the first k sweep can: it writes every block of the C tile, each pair after
-        the bias of its rows (the reservation station orders them), so the later sweeps start
-        after the last bias row (`dw5x5` on `small`: the RTL's load unit busy 59 cycles longer
-        in WS than in OS, the model had 440 more cycles lost to this in WS).  Where the stream
-        gives some of the bias after the B the first pair needs and they are still out when the
-        sweep's first results come, the sweep writes the row blocks whose bias came before that B
-        without a gap while the next bias row, and the load unit, wait (`bias_lockout`): the
-        load unit loses that part of the sweep, instead."""
-        bias = self.spans["bias"][step]
-        if bias.start is None or bias.end + self.ld_lag <= start or step in self.locked_out:
-            return
-        if self.first_sweep is not None:
-            sweep = self.spans["compute"][step].start
-            if start == sweep and bias.end + self.ld_lag > start + self.ex_lag:
-                before = bias_before_first_b(self.c, self.cfg, step)
-                if before is not None:
-                    lost = self.first_sweep[step] / self.c.blocks_j[step] * before
-                    self.locked_out.add(step)
-                    self.load.free += lost
-                    bias.end += lost
-                    return
-            end = min(end, sweep + self.first_sweep[step])
-        overlap = min(bias.end + self.ld_lag, end) - max(bias.start, start)
-        if overlap > 0:
-            lost = overlap * self.acc_write_share[step]
-            self.load.free += lost
-            bias.end += lost
-
     def behind(self, queue: QueueUnit, unit: QueueUnit, span: StreamSpan, work: float,
                commands: float, interleaved: bool) -> None:
         """`unit`'s commands of the segment come between the loads (stores) of `queue` in the
@@ -326,17 +295,20 @@ class _Schedule:
         bias_span = load_start = load_span = computed = None
         commands_given = load_commands = store_commands = 0
         spans, load = self.spans, self.load
+        own = repeat(None)      # the load pieces' own work, where `overlap_loads` scales it
         load_pieces = 0
         for piece in pieces:
             if piece[3] > 0 and (piece[0] == "ab" or piece[0] == "bias"):
                 load_pieces += 1
         admitted = issued
         if load_pieces:
-            admitted = max(issued, load.next_entry())
+            entry = load.next_entry()
+            admitted = entry if entry > issued else issued
             if load_pieces > 1:
+                own = [piece[2] for piece in pieces]
                 pieces = overlap_loads(pieces, self.work, self.load_limits,
                                        self.responses)
-        for kind, step, work, commands, runs in pieces:
+        for (kind, step, work, commands, runs), own_work in zip(pieces, own):
             commands_given += commands
             span = spans[kind][step]
             if kind == "compute":
@@ -349,7 +321,8 @@ class _Schedule:
                 computed = span, work
                 continue
             first, last = self.ready(kind, step)
-            last += work / max(commands, 1)  # its last command trails the last it depends on
+            # its last command trails the last it depends on
+            last += work / (commands if commands > 1 else 1)
             if kind == "stores":
                 start, end = self.store.run(admitted, work, commands, first, last)
                 store_commands += commands
@@ -367,7 +340,9 @@ class _Schedule:
             load_commands += commands
             if load_start is None:
                 load_start = start
-            span.add(start, end, work)
+            # a stream's span counts its own work: the share of it a compute waits for is a
+            # share of the stream, however much the mix sped the segment's pieces up
+            span.add(start, end, work if own_work is None else own_work)
             load_span = span
             if kind == "bias":
                 bias_span, bias_commands = span, commands
@@ -385,7 +360,9 @@ class _Schedule:
                 self.behind(self.store, self.compute, *computed, store_commands, True)
         if computed is not None and load_commands > 0:
             self.behind(load, self.compute, *computed, load_commands, load_pieces > 1)
-        passed, bound = issued + (2 * pairs + commands_given), "issue"
+        # one command a cycle: a pair's PRELOAD and COMPUTE (the compute piece counts one of
+        # them) and every other command given
+        passed, bound = issued + (pairs + commands_given), "issue"
         for unit in self.units:
             # (a unit given nothing in this segment keeps its entry_free(), cached)
             free = (unit.close_segment(unit is not load or load_pieces > 1) if unit.given

@@ -17,8 +17,8 @@ import numpy as np
 from ..config import GemminiConfig
 from .step_costs import Transfers
 
-__all__ = ["MeshTiming", "STAGES", "WRITE_ROW_BUFFER", "WRITE_TURNAROUND", "channel_limits",
-           "load_window", "mesh_timing", "read_responses"]
+__all__ = ["ISSUE_TO_FEED", "MeshTiming", "STAGES", "WRITE_ROW_BUFFER", "WRITE_TURNAROUND",
+           "channel_limits", "load_window", "mesh_timing", "read_responses"]
 
 #: The stages `channel_limits` bounds a DMA unit by (rows of its result, in this order).
 STAGES = ("beats", "rows", "requests", "slots", "window")
@@ -32,6 +32,12 @@ WINDOW = STAGES.index("window")
 #: unit ran 10 % slower than modelled; one-beat rows every 2 or 3 (`dw3x3_nobias` on DIM 4).
 WRITE_ROW_BUFFER = 2
 WRITE_TURNAROUND = 4
+#: Cycles from the reservation station's issue of a PRELOAD/COMPUTE pair to the execute
+#: controller feeding its first beat into the array (its operand readers' stage), on DIM 4, 8
+#: and 16 alike (RTL waveforms, round 8).  A pair's execute-queue entry lives that much longer
+#: than its feed and results: `dw5x5` on DIM 8, issue to completion 58-80 cycles in OS (median
+#: 66), the mesh + DIM + accumulator latency plus one block 52.
+ISSUE_TO_FEED = 8
 
 
 @dataclass(frozen=True)
