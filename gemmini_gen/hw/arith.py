@@ -41,6 +41,7 @@ __all__ = ["saturate", "rshift_rne", "os_shift", "ScaleToInt", "RowScaler", "FP3
            "SCALER_UNITS", "place_scalers", "scaler_modules"]
 
 SCALER_UNITS = ("inline", "instance")
+ONE_FP32 = 0x3F80_0000          # the fp32 bits of 1.0
 
 
 def saturate(x, width: int):
@@ -221,7 +222,13 @@ class RowScaler(wiring.Component):
     Latency `ScaleToInt.LATENCY` cycles; the whole pipeline stalls while `o` is not taken.
     `units` places the ScaleToInt units inline or as Verilog instances (see `place_scalers`);
     `gate` clocks the pipeline only while it holds or takes a row (`.clock_gate`; not for
-    amaranth.sim)."""
+    amaranth.sim).
+
+    When every input converts to fp32 exactly and fits the output (`in_width` <= 24 and <=
+    `out_width`: MVIN_SCALE on int8 rows), a row whose scale is exactly 1.0 -- the identity scale
+    every plain load uses -- comes out as its input (ReLU applied) through the tag ring, which
+    already delays each row's tag by the latency; with `gate`, the units' own clock then runs only
+    while a row with another scale is in them (`identity_bypass`)."""
 
     def __init__(self, dim: int, in_width: int, out_width: int, tag_shape=unsigned(1), *,
                  units: str = "inline", gate: bool = False):
@@ -248,6 +255,11 @@ class RowScaler(wiring.Component):
     def latency(self) -> int:
         return ScaleToInt.LATENCY
 
+    @property
+    def identity_bypass(self) -> bool:
+        """Rows scaled by exactly 1.0 bypass the units (their result is the input itself)."""
+        return self.in_width <= min(24, self.out_width)
+
     def verilog_modules(self) -> dict:
         """The ScaleToInt module the units instantiate (none when inline) and the clock gate."""
         modules = scaler_modules(self.in_width, self.out_width, self.units)
@@ -257,34 +269,54 @@ class RowScaler(wiring.Component):
         m = Module()
         advance = Signal()
         m.d.comb += [advance.eq(~self.o.valid | self.o.ready), self.i.ready.eq(advance)]
+        payload = self.i.payload
+        bypass = self.identity_bypass
+        identity = Signal()                 # the entering row's scale is exactly 1.0
+        m.d.comb += identity.eq(payload.scale.as_value() == ONE_FP32 if bypass else 0)
         stage_valid = [Signal(name=f"valid{stage + 1}") for stage in range(ScaleToInt.LATENCY)]
-        domain = "sync"
+        stage_scaled = [Signal(name=f"scaled{stage + 1}") for stage in range(ScaleToInt.LATENCY)]
+        domain = units_domain = "sync"
         if self.gate:
             busy = Cat(self.i.valid, *stage_valid).any()      # a row in or entering
             domain = gated_domain(m, "scaler", advance & busy)
-        payload = self.i.payload
+            units_domain = domain
+            if bypass:                      # a row that needs the units in or entering
+                scaling = Cat(self.i.valid & ~identity, *stage_scaled).any()
+                units_domain = gated_domain(m, "scaler_units", advance & scaling)
         ys = place_scalers(m, "unit", self.in_width, self.out_width, en=advance,
                            xs=[payload.data[k] for k in range(self.dim)], scale=payload.scale,
-                           relu=payload.relu, units=self.units, domain=domain)
-        for k, y in enumerate(ys):
-            m.d.comb += self.o.payload.data[k].eq(y)
-        valid = self.i.valid
-        for next_valid in stage_valid:
+                           relu=payload.relu, units=self.units, domain=units_domain)
+        valid, scaled = self.i.valid, self.i.valid & ~identity
+        for next_valid, next_scaled in zip(stage_valid, stage_scaled):
             with m.If(advance):
-                m.d[domain] += next_valid.eq(valid)
-            valid = next_valid
+                m.d[domain] += [next_valid.eq(valid), next_scaled.eq(scaled)]
+            valid, scaled = next_valid, next_scaled
         # The tags wait in a ring of LATENCY slots, where the slot at `slot` was written LATENCY
         # advances ago: one tag written per advance instead of LATENCY wide register stages (the
-        # load controller's tag is ~560 bits).  Tags of empty stages are not defined.
-        m.submodules.tags = tags = memory.Memory(shape=self.tag_shape, depth=ScaleToInt.LATENCY,
+        # load controller's tag is ~560 bits).  Tags of empty stages are not defined.  With the
+        # bypass, each slot also holds the row's input and ReLU flag.
+        fields = {"tag": self.tag_shape}
+        if bypass:
+            fields.update({"data": payload.data.shape(), "relu": unsigned(1)})
+        slot_layout = data.StructLayout(fields)
+        m.submodules.tags = tags = memory.Memory(shape=slot_layout, depth=ScaleToInt.LATENCY,
                                                  init=[])
         write, read = tags.write_port(domain=domain), tags.read_port(domain="comb")
         slot = Signal(range(ScaleToInt.LATENCY))
-        m.d.comb += [write.addr.eq(slot), write.data.eq(self.i.payload.tag), write.en.eq(advance),
+        m.d.comb += [write.addr.eq(slot), write.data.tag.eq(payload.tag), write.en.eq(advance),
                      read.addr.eq(slot)]
         with m.If(advance):
             m.d[domain] += slot.eq(Mux(slot == ScaleToInt.LATENCY - 1, 0, slot + 1))
-        m.d.comb += [self.o.valid.eq(valid), self.o.payload.tag.eq(read.data)]
+        m.d.comb += [self.o.valid.eq(valid), self.o.payload.tag.eq(read.data.tag)]
+        if bypass:
+            m.d.comb += [write.data.data.eq(payload.data), write.data.relu.eq(payload.relu)]
+            for k, y in enumerate(ys):
+                x = read.data.data[k]
+                m.d.comb += self.o.payload.data[k].eq(
+                    Mux(scaled, y, Mux(read.data.relu & (x < 0), 0, x)))
+        else:
+            for k, y in enumerate(ys):
+                m.d.comb += self.o.payload.data[k].eq(y)
         return m
 
 

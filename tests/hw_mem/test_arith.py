@@ -170,12 +170,17 @@ def test_scale_matches_reference(in_width, out_width):
     assert want.min() == -(1 << (out_width - 1)) and want.max() == (1 << (out_width - 1)) - 1
 
 
-def test_row_scaler_stream_with_backpressure():
+@pytest.mark.parametrize("in_width", [32, 8])
+def test_row_scaler_stream_with_backpressure(in_width):
+    """Rows with random scales (int8 rows: half of them at the identity scale 1.0, which bypasses
+    the units) against the reference, tags in order, under random stalls."""
     dim, rows = 4, 40
     rng = np.random.default_rng(3)
-    dut = RowScaler(dim, 32, 8, tag_shape=unsigned(6))
-    data = rng.integers(-(1 << 31), 1 << 31, (rows, dim))
+    dut = RowScaler(dim, in_width, 8, tag_shape=unsigned(6))
+    assert dut.identity_bypass == (in_width == 8)
+    data = rng.integers(-(1 << (in_width - 1)), 1 << (in_width - 1), (rows, dim))
     scales = [arith.f32_bits(np.float32(rng.uniform(-2, 2) * 2.0 ** -int(rng.integers(0, 20))))
+              if in_width == 32 or rng.random() < 0.5 else arith.f32_bits(1.0)
               for _ in range(rows)]
     relu = rng.integers(0, 2, rows)
     got = []

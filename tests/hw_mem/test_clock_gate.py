@@ -26,14 +26,14 @@ from gemmini_gen.sim_runner import build
 
 HERE = Path(__file__).resolve().parent
 ROW = 4                          # RowScaler elements
-ROW_IN, ROW_OUT = 32, 8
+ROW_OUT = 8
 TAG = 8
 ACC_CFG = preset("small")        # DIM 4, int32 accumulator, int8 inputs
 VARIANTS = ("plain", "gated")
 
 
-def _row_ports() -> dict:
-    ports = {"row_valid": In(1), "row_data": In(ROW * ROW_IN), "row_scale": In(32),
+def _row_ports(row_in: int) -> dict:
+    ports = {"row_valid": In(1), "row_data": In(ROW * row_in), "row_scale": In(32),
              "row_relu": In(1), "row_tag": In(TAG), "row_ready_out": In(1)}
     for v in VARIANTS:
         ports.update({f"row_{v}_ready": Out(1), f"row_{v}_valid": Out(1),
@@ -55,17 +55,18 @@ def _acc_ports() -> dict:
 
 
 class GatePair(wiring.Component):
-    """Each gated unit twice, ungated (``plain``) and gated, on shared inputs."""
+    """Each gated unit twice, ungated (``plain``) and gated, on shared inputs; the RowScaler takes
+    `row_in`-bit elements (8: rows at the identity scale bypass its units)."""
 
-    def __init__(self):
-        self.rows = {v: RowScaler(ROW, ROW_IN, ROW_OUT, unsigned(TAG),
+    def __init__(self, row_in: int):
+        self.rows = {v: RowScaler(ROW, row_in, ROW_OUT, unsigned(TAG),
                                   units="instance" if v == "gated" else "inline",
                                   gate=v == "gated") for v in VARIANTS}
         self.accs = {v: Accumulator(ACC_CFG, read_clients=("store",), write_clients=("ex",),
                                     tag_shape=unsigned(TAG), gate_scalers=v == "gated",
                                     scalers="instance" if v == "gated" else "inline")
                      for v in VARIANTS}
-        super().__init__({**_row_ports(), **_acc_ports()})
+        super().__init__({**_row_ports(row_in), **_acc_ports()})
 
     def verilog_modules(self):
         return {**self.rows["gated"].verilog_modules(), **self.accs["gated"].verilog_modules()}
@@ -98,11 +99,12 @@ class GatePair(wiring.Component):
         return m
 
 
-def test_gated_units_match_ungated(tmp_path):
+@pytest.mark.parametrize("row_in", [32, 8])
+def test_gated_units_match_ungated(tmp_path, row_in):
     source = tmp_path / "gate_pair.v"
-    source.write_text(convert(GatePair(), "gate_pair"))
-    sim = build("gate_pair", [source], name="gate_pair")
-    setup = {"row": {"elems": ROW, "in_bits": ROW_IN, "out_bits": ROW_OUT},
+    source.write_text(convert(GatePair(row_in), "gate_pair"))
+    sim = build("gate_pair", [source], name=f"gate_pair_{row_in}")
+    setup = {"row": {"elems": ROW, "in_bits": row_in, "out_bits": ROW_OUT},
              "acc": {"dim": ACC_CFG.dim, "bits": ACC_CFG.acc_bits, "rows": ACC_CFG.acc_rows},
              "tag_bits": TAG}
     sim.run("cocotb_clock_gate", test_dir=HERE, extra_env={"GATE_SETUP": json.dumps(setup)})
