@@ -7,10 +7,11 @@
 // cocotb's timers.  This main toggles the clock input GEMMINI_CLOCK every GEMMINI_HALF_PERIOD time
 // units (the model's time precision), first rising edge at GEMMINI_HALF_PERIOD, and
 //
-// * runs a clock edge that falls before cocotb's next timer, while no value-change, ReadWrite or
-//   ReadOnly callback is registered, as the model's evaluation alone (plus the next-time-step
-//   callbacks, which may have been registered by the step before: if one runs, the edge's time
-//   step is completed in full);
+// * runs the clock edges that fall before cocotb's next timer, when no value-change, ReadWrite or
+//   ReadOnly callback is registered, as evaluations of the model alone: Python is asleep until
+//   that timer, so no callback can be registered in between.  Only the first of those edges also
+//   runs the next-time-step callbacks the step before may have registered (if one runs, that
+//   edge's time step is completed in full);
 // * runs every other time step exactly as cocotb's main does: evaluate until no VPI write is
 //   pending, ReadWrite callbacks, end of step, ReadOnly callbacks, then at the next time
 //   next-time-step and timed callbacks, each followed by value-change callbacks until settled.
@@ -132,28 +133,32 @@ int main(int argc, char** argv) {
     const vluint64_t half = GEMMINI_HALF_PERIOD;
     vluint64_t next_edge = half;
     top->GEMMINI_CLOCK = 0;
+    auto tick = [&]() {
+        set_time(next_edge);
+        next_edge += half;
+        top->GEMMINI_CLOCK = !top->GEMMINI_CLOCK;
+    };
     while (!Verilated::gotFinish()) {
         full_step(top.get());
-        vluint64_t deadline = VerilatedVpi::cbNextDeadline();
-        while (next_edge < deadline && !callbacks_pending() && !Verilated::gotFinish()) {
-            set_time(next_edge);
-            next_edge += half;
-            top->GEMMINI_CLOCK = !top->GEMMINI_CLOCK;
+        const vluint64_t deadline = VerilatedVpi::cbNextDeadline();
+        if (next_edge < deadline && !callbacks_pending()) {
+            tick();
             if (VerilatedVpi::callCbs(cbNextSimTime)) {
                 settle_value_callbacks();
-                full_step(top.get());
-                deadline = VerilatedVpi::cbNextDeadline();
-                continue;
+                continue;  // Python ran: complete this edge's time step in full
             }
-            top->eval_step();
-            top->eval_end_step();
-            dump_trace();
+            do {
+                top->eval_step();
+                top->eval_end_step();
+                dump_trace();
+                if (next_edge >= deadline || Verilated::gotFinish()) break;
+                tick();
+            } while (true);
+            if (Verilated::gotFinish()) break;
         }
-        if (Verilated::gotFinish()) break;
+        // the next time step with callbacks: a clock edge, cocotb's next timer, or both
         if (next_edge <= deadline) {
-            set_time(next_edge);
-            next_edge += half;
-            top->GEMMINI_CLOCK = !top->GEMMINI_CLOCK;
+            tick();
         } else {
             set_time(deadline);
         }
