@@ -4,8 +4,12 @@ Amaranth turns a shift by a variable amount and a `word_select` at a variable in
 cell in which every output bit depends on every input bit; the conversion's combinational-loop
 check walks all of those edges, every time a design is converted.  On the DMA rows (hundreds of
 bits) that is most of the accelerator's edges: the write DMA's byte-lane shift alone is 600k, the
-load controller's row selection 330k (DIM 16).  The functions here compute the same values from
-2:1 multiplexers over constant shifts and slices (which are wiring), with a few edges per bit.
+load controller's row selection 330k (DIM 16).  The functions here compute the same values one
+stage per bit of the amount, each a shift by either 0 or a constant (`_by`): a few edges per bit.
+Written as a shift by ``Mux(bit, step, 0)`` rather than as a multiplexer between the shifted and
+the unshifted value, so that a simulator computes the shift only when the bit is set (Verilator
+evaluates both inputs of a multiplexer, and a shift by a number of bits that is not a multiple of
+its 32-bit words is a loop over the words; most amounts are 0).
 """
 
 from __future__ import annotations
@@ -27,11 +31,10 @@ def shift_left(m: Module, value, amount, name: str, *, unit: int = 1,
         raise ValueError(f"width must be a positive integer, got {width!r}")
     value, amount = Value.cast(value).as_unsigned(), Value.cast(amount)
     for stage in range(len(amount)):
-        shifted = value.shift_left(unit << stage)
-        if width is not None:
-            shifted = shifted[:width]
-        nxt = Signal(len(shifted), name=f"{name}_{stage}")
-        m.d.comb += nxt.eq(Mux(amount[stage], shifted, value))
+        step = unit << stage
+        nxt = Signal(len(value) + step if width is None else min(width, len(value) + step),
+                     name=f"{name}_{stage}")
+        m.d.comb += nxt.eq((value << _by(amount[stage], step))[:len(nxt)])
         value = nxt
     return value if width is None else value[:width]
 
@@ -44,9 +47,14 @@ def shift_right(m: Module, value, amount, name: str, *, unit: int = 1) -> Value:
     value, amount = Value.cast(value).as_unsigned(), Value.cast(amount)
     for stage in range(len(amount)):
         nxt = Signal(len(value), name=f"{name}_{stage}")
-        m.d.comb += nxt.eq(Mux(amount[stage], value.shift_right(unit << stage), value))
+        m.d.comb += nxt.eq(value >> _by(amount[stage], unit << stage))
         value = nxt
     return value
+
+
+def _by(bit, step: int) -> Value:
+    """The shift amount of one stage: `step` when `bit` is set, else 0."""
+    return Mux(bit, Const(step, range(step + 1)), 0)
 
 
 def select_word(value, index, width: int) -> Value:

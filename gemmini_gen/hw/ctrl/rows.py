@@ -3,7 +3,7 @@ pulse delays.  A *row* is a view of an `ArrayLayout` of DIM elements."""
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data
 
 __all__ = ["first_elements", "shift_elements", "delayed_pulse"]
@@ -24,7 +24,8 @@ def shift_elements(m: Module, row, amount, name: str):
         if s >= len(amount):
             break
         nxt = Signal(len(value), name=f"{name}_{s}")
-        m.d.comb += nxt.eq(Mux(amount[s], value.shift_left((1 << s) * width), value))
+        step = (1 << s) * width             # a shift by 0 or `step` (see `bitops`)
+        m.d.comb += nxt.eq((value << Mux(amount[s], Const(step, range(step + 1)), 0))[:len(value)])
         value = nxt
     return data.View(layout, value)
 
