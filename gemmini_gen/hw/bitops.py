@@ -5,18 +5,23 @@ cell in which every output bit depends on every input bit; the conversion's comb
 check walks all of those edges, every time a design is converted.  On the DMA rows (hundreds of
 bits) that is most of the accelerator's edges: the write DMA's byte-lane shift alone is 600k, the
 load controller's row selection 330k (DIM 16).  The functions here compute the same values one
-stage per bit of the amount, each a shift by either 0 or a constant (`_by`): a few edges per bit.
-Written as a shift by ``Mux(bit, step, 0)`` rather than as a multiplexer between the shifted and
-the unshifted value, so that a simulator computes the shift only when the bit is set (Verilator
-evaluates both inputs of a multiplexer, and a shift by a number of bits that is not a multiple of
-its 32-bit words is a loop over the words; most amounts are 0).
+stage per bit of the amount, each stage a shift by either 0 or a constant (`stage_left`,
+`stage_right`): a few edges per bit.  On values of up to 256 bits, a stage whose constant is not a
+whole number of 32-bit words is a shift by ``Mux(bit, step, 0)`` rather than a multiplexer between
+the shifted and the unshifted value: Verilator evaluates both inputs of a multiplexer, and a shift
+by a part of a word is a loop over the words, which then runs only when the bit is set (most
+amounts are 0; the small step keeps the cell's edges few).  Wider values (the DMA rows) keep the
+multiplexer: as variable shifts they cost the conversion more than they save the simulation.
 """
 
 from __future__ import annotations
 
 from amaranth.hdl import Const, Module, Mux, Signal, Value
 
-__all__ = ["select_word", "shift_left", "shift_right"]
+__all__ = ["select_word", "shift_left", "shift_right", "stage_left", "stage_right"]
+
+#: Widest value whose part-word stages are variable shifts (see the module docstring).
+VARIABLE_STAGE_BITS = 256
 
 
 def shift_left(m: Module, value, amount, name: str, *, unit: int = 1,
@@ -34,7 +39,7 @@ def shift_left(m: Module, value, amount, name: str, *, unit: int = 1,
         step = unit << stage
         nxt = Signal(len(value) + step if width is None else min(width, len(value) + step),
                      name=f"{name}_{stage}")
-        m.d.comb += nxt.eq((value << _by(amount[stage], step))[:len(nxt)])
+        m.d.comb += nxt.eq(stage_left(value, amount[stage], step)[:len(nxt)])
         value = nxt
     return value if width is None else value[:width]
 
@@ -47,14 +52,23 @@ def shift_right(m: Module, value, amount, name: str, *, unit: int = 1) -> Value:
     value, amount = Value.cast(value).as_unsigned(), Value.cast(amount)
     for stage in range(len(amount)):
         nxt = Signal(len(value), name=f"{name}_{stage}")
-        m.d.comb += nxt.eq(value >> _by(amount[stage], unit << stage))
+        m.d.comb += nxt.eq(stage_right(value, amount[stage], unit << stage))
         value = nxt
     return value
 
 
-def _by(bit, step: int) -> Value:
-    """The shift amount of one stage: `step` when `bit` is set, else 0."""
-    return Mux(bit, Const(step, range(step + 1)), 0)
+def stage_left(value, bit, step: int) -> Value:
+    """``value << (step if bit else 0)``, ``len(value) + step`` bits (see the module docstring)."""
+    if step % 32 == 0 or len(value) > VARIABLE_STAGE_BITS:
+        return Mux(bit, value.shift_left(step), value)
+    return (value << Mux(bit, Const(step, range(step + 1)), 0))[:len(value) + step]
+
+
+def stage_right(value, bit, step: int) -> Value:
+    """``value >> (step if bit else 0)`` for unsigned `value`, ``len(value)`` bits."""
+    if step % 32 == 0 or len(value) > VARIABLE_STAGE_BITS:
+        return Mux(bit, value.shift_right(step), value)
+    return value >> Mux(bit, Const(step, range(step + 1)), 0)
 
 
 def select_word(value, index, width: int) -> Value:

@@ -3,8 +3,10 @@ pulse delays.  A *row* is a view of an `ArrayLayout` of DIM elements."""
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import data
+
+from ..bitops import stage_left
 
 __all__ = ["first_elements", "shift_elements", "delayed_pulse"]
 
@@ -24,8 +26,7 @@ def shift_elements(m: Module, row, amount, name: str):
         if s >= len(amount):
             break
         nxt = Signal(len(value), name=f"{name}_{s}")
-        step = (1 << s) * width             # a shift by 0 or `step` (see `bitops`)
-        m.d.comb += nxt.eq((value << Mux(amount[s], Const(step, range(step + 1)), 0))[:len(value)])
+        m.d.comb += nxt.eq(stage_left(value, amount[s], (1 << s) * width)[:len(value)])
         value = nxt
     return data.View(layout, value)
 
