@@ -95,8 +95,12 @@ def _make_runner():
             cmds = super()._build_command()
             cmds[0] = [arg for arg in cmds[0] if arg != "--public-flat-rw"]
             if self.main is not None:            # our simulation main instead of cocotb's
-                cmds[0] = [str(self.main) if arg.endswith("/verilator/verilator.cpp") else arg
-                           for arg in cmds[0]]
+                theirs = [i for i, arg in enumerate(cmds[0])
+                          if arg.endswith("/verilator/verilator.cpp")]
+                if len(theirs) != 1:
+                    raise SimulationFailed("cannot find cocotb's verilator.cpp in the Verilator "
+                                           "command to replace it with " + str(self.main))
+                cmds[0][theirs[0]] = str(self.main)
             return cmds
 
     return LeanVerilator()
