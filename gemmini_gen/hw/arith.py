@@ -274,6 +274,7 @@ class RowScaler(wiring.Component):
         identity = Signal()                 # the entering row's scale is exactly 1.0
         m.d.comb += identity.eq(payload.scale.as_value() == ONE_FP32 if bypass else 0)
         stage_valid = [Signal(name=f"valid{stage + 1}") for stage in range(ScaleToInt.LATENCY)]
+        # with the bypass: which stages hold a row that needs the units
         stage_scaled = [Signal(name=f"scaled{stage + 1}") for stage in range(ScaleToInt.LATENCY)]
         domain = units_domain = "sync"
         if self.gate:
@@ -289,7 +290,9 @@ class RowScaler(wiring.Component):
         valid, scaled = self.i.valid, self.i.valid & ~identity
         for next_valid, next_scaled in zip(stage_valid, stage_scaled):
             with m.If(advance):
-                m.d[domain] += [next_valid.eq(valid), next_scaled.eq(scaled)]
+                m.d[domain] += next_valid.eq(valid)
+                if bypass:
+                    m.d[domain] += next_scaled.eq(scaled)
             valid, scaled = next_valid, next_scaled
         # The tags wait in a ring of LATENCY slots, where the slot at `slot` was written LATENCY
         # advances ago: one tag written per advance instead of LATENCY wide register stages (the

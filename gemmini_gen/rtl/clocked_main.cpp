@@ -147,13 +147,13 @@ int main(int argc, char** argv) {
                 settle_value_callbacks();
                 continue;  // Python ran: complete this edge's time step in full
             }
-            do {
+            for (;;) {
                 top->eval_step();
                 top->eval_end_step();
                 dump_trace();
                 if (next_edge >= deadline || Verilated::gotFinish()) break;
                 tick();
-            } while (true);
+            }
             if (Verilated::gotFinish()) break;
         }
         // the next time step with callbacks: a clock edge, cocotb's next timer, or both
